@@ -1,0 +1,89 @@
+"""Backend protocol: async model I/O with typed settings and a stable identity for caching."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from gage_eval.config.loading import validation_to_config_error
+
+
+@dataclass(slots=True)
+class GenerationRequest:
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    prompt: str | None = None  # used by completion-style endpoints / models
+    params: dict[str, Any] = field(default_factory=dict)  # max_tokens, temperature, top_p, stop, n, seed, logprobs
+
+    def cache_payload(self) -> dict[str, Any]:
+        return {"messages": self.messages, "prompt": self.prompt, "params": self.params}
+
+
+@dataclass(slots=True)
+class GenerationResponse:
+    text: str
+    texts: list[str] = field(default_factory=list)  # all n choices; texts[0] == text
+    usage: dict[str, int] = field(default_factory=dict)
+    finish_reason: str | None = None
+    logprobs: Any = None
+    latency_ms: float | None = None
+    cached: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "texts": self.texts, "usage": self.usage, "finish_reason": self.finish_reason,
+                "logprobs": self.logprobs, "latency_ms": self.latency_ms}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GenerationResponse:
+        return cls(**data)
+
+
+class BackendSettings(BaseModel):
+    """Base of every backend's typed settings; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Backend:
+    """Subclass, set `Settings`, implement `generate`. Sync work belongs in `asyncio.to_thread`."""
+
+    Settings: ClassVar[type[BackendSettings]] = BackendSettings
+    type_name: ClassVar[str] = "backend"
+
+    def __init__(self, settings: BackendSettings) -> None:
+        self.settings = settings
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], config_path: str | None = None, file: str | None = None) -> Backend:
+        try:
+            settings = cls.Settings.model_validate(config)
+        except ValidationError as exc:
+            err = validation_to_config_error(exc, file)
+            err.path = f"{config_path}.{err.path}" if config_path and err.path else (config_path or err.path)
+            raise err from None
+        return cls(settings)
+
+    def identity(self) -> dict[str, Any]:
+        """What distinguishes this backend's answers, for the response cache (never secrets)."""
+        return {"type": self.type_name, **self.settings.model_dump(exclude={"api_key_env"}, mode="json")}
+
+    async def generate(self, request: GenerationRequest) -> GenerationResponse:
+        raise NotImplementedError
+
+    async def loglikelihood(self, context: str, continuations: list[str]) -> list[tuple[float, bool]]:
+        raise NotImplementedError(f"backend '{self.type_name}' does not support loglikelihood scoring")
+
+    async def aclose(self) -> None:
+        return None
+
+    async def __aenter__(self) -> Backend:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+async def sleep_ms(ms: float) -> None:
+    if ms > 0:
+        await asyncio.sleep(ms / 1000)

@@ -1,0 +1,221 @@
+"""Pydantic models of the pipeline configuration (spec §4). Validated once, at the edge."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gage_eval.config.metric_forms import normalize_metric_entry
+
+StepType = Literal["support", "inference", "judge", "auto_eval", "arena", "report"]
+FailurePolicy = Literal["fail_fast", "graceful", "best_effort"]
+
+
+class Strict(BaseModel):
+    """Unknown fields are errors: a typo must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Metadata(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str = "unnamed"
+    description: str = ""
+
+
+class StepSpec(Strict):
+    step: StepType
+    adapter_id: str | None = Field(default=None, alias="role_ref")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class CustomSpec(Strict):
+    steps: list[StepSpec] = Field(default_factory=list)
+
+
+class HubParams(Strict):
+    hub_id: str | None = None
+    subset: str | None = None
+    split: str = "test"
+    revision: str | None = None
+    trust_remote_code: bool = False
+
+
+class DatasetSpec(Strict):
+    dataset_id: str
+    loader: str = "jsonl"
+    hub: str | None = None
+    hub_params: HubParams = Field(default_factory=HubParams)
+    params: dict[str, Any] = Field(default_factory=dict)
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+
+
+class BackendSpec(Strict):
+    backend_id: str | None = None
+    type: str
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class RoleAdapterSpec(Strict):
+    adapter_id: str
+    role_type: str
+    backend_id: str | None = None
+    backend: BackendSpec | None = None
+    prompt_id: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    capabilities: list[str] = Field(default_factory=list)
+    pool_size: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_backend(self) -> RoleAdapterSpec:
+        if self.backend_id and self.backend:
+            raise ValueError("give either backend_id or an inline backend, not both")
+        return self
+
+
+class PromptSpec(Strict):
+    prompt_id: str
+    renderer: Literal["jinja2", "format"] = "jinja2"
+    template: str | None = None
+    messages: list[dict[str, str]] | None = None
+    implementation: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _has_body(self) -> PromptSpec:
+        if not (self.template or self.messages or self.implementation):
+            raise ValueError("a prompt needs one of: template, messages, implementation")
+        return self
+
+
+class MetricSpec(Strict):
+    metric_id: str
+    implementation: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    aggregation: str | dict[str, Any] | None = None
+
+
+def _normalize_metric_list(value: Any) -> Any:
+    if isinstance(value, list):
+        return [normalize_metric_entry(v) for v in value]
+    return value
+
+
+class MetricRef(Strict):
+    metric_id: str
+
+
+class SinkSpec(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+
+
+class ReportingSpec(Strict):
+    sinks: list[SinkSpec] = Field(default_factory=list)
+
+
+class ExecutionSpec(Strict):
+    """Scheduling knobs shared by the run defaults and the per-task overrides."""
+
+    concurrency: int | None = Field(default=None, ge=1)
+    prefetch_factor: int | None = Field(default=None, ge=1)
+    max_inflight: int | None = Field(default=None, ge=1)
+    max_samples: int | None = Field(default=None, ge=0)
+    failure_policy: FailurePolicy | None = None
+
+
+class TaskSpec(ExecutionSpec):
+    task_id: str
+    dataset_id: str = Field(alias="dataset_ref")
+    steps: list[StepSpec] | None = None
+    metric_overrides: list[MetricRef] | None = None
+    reporting: ReportingSpec | None = None
+
+    @field_validator("metric_overrides", mode="before")
+    @classmethod
+    def _refs(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"metric_id": v} if isinstance(v, str) else v for v in value]
+        return value
+
+
+class SummaryGeneratorSpec(Strict):
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ObservabilitySpec(Strict):
+    http_url: str | None = None
+    http_timeout_s: float = Field(default=2.0, gt=0)
+    progress: Literal["auto", "rich", "plain", "off"] = "auto"
+    progress_interval_s: float = Field(default=5.0, gt=0)
+    plugins: list[str] = Field(default_factory=list)
+
+
+class PipelineConfig(Strict):
+    api_version: str = "gage/v1alpha1"
+    kind: Literal["PipelineConfig"] = "PipelineConfig"
+    metadata: Metadata = Field(default_factory=Metadata)
+    custom: CustomSpec = Field(default_factory=CustomSpec)
+    datasets: list[DatasetSpec] = Field(default_factory=list)
+    backends: list[BackendSpec] = Field(default_factory=list)
+    role_adapters: list[RoleAdapterSpec] = Field(default_factory=list)
+    prompts: list[PromptSpec] = Field(default_factory=list)
+    metrics: list[MetricSpec] = Field(default_factory=list)
+    tasks: list[TaskSpec] = Field(default_factory=list)
+    summary_generators: list[SummaryGeneratorSpec] = Field(default_factory=list)
+    observability: ObservabilitySpec = Field(default_factory=ObservabilitySpec)
+    execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
+
+    _normalize_metrics = field_validator("metrics", mode="before")(lambda cls, v: _normalize_metric_list(v))
+
+    @field_validator("summary_generators", mode="before")
+    @classmethod
+    def _generators(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+
+class TemplateMetadata(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    version: str = "V1"
+    digest: str | None = None
+    description: str = ""
+
+
+class BuiltinTemplate(Strict):
+    api_version: str = "gage/v1alpha1"
+    kind: Literal["BuiltinTemplate"] = "BuiltinTemplate"
+    metadata: TemplateMetadata
+    definition: dict[str, Any]
+
+
+class RuntimeOverrides(Strict):
+    datasets: list[dict[str, Any]] = Field(default_factory=list)
+    backends: list[dict[str, Any]] = Field(default_factory=list)
+    role_adapters: list[dict[str, Any]] = Field(default_factory=list)
+    tasks: list[dict[str, Any]] = Field(default_factory=list)
+    execution: dict[str, Any] = Field(default_factory=dict)
+    observability: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunConfig(Strict):
+    api_version: str = "gage/v1alpha1"
+    kind: Literal["RunConfig"] = "RunConfig"
+    metadata: Metadata = Field(default_factory=Metadata)
+    base_task: str
+    template_version: str | None = None
+    template_digest: str | None = None
+    runtime: RuntimeOverrides = Field(default_factory=RuntimeOverrides)
+
+    @field_validator("base_task")
+    @classmethod
+    def _builtin_prefix(cls, value: str) -> str:
+        if not value.startswith("builtin/") or len(value) <= len("builtin/"):
+            raise ValueError("base_task must look like 'builtin/<template name>'")
+        return value

@@ -1,0 +1,81 @@
+"""Resolve and check every id reference of a PipelineConfig once (spec §4.1.1)."""
+from __future__ import annotations
+
+from collections import Counter
+
+from gage_eval.config.models import PipelineConfig, StepSpec
+from gage_eval.errors import ConfigError, close_match_hint
+
+MODEL_ROLES = {"dut_model", "helper_model", "judge_model"}
+
+
+def _check_unique(ids: list[str], section: str, key: str, file: str | None) -> None:
+    for value, count in Counter(ids).items():
+        if count > 1:
+            index = ids.index(value, ids.index(value) + 1)
+            raise ConfigError(f"duplicate {key} '{value}'", file=file, path=f"{section}[{index}].{key}",
+                              fix=f"give every entry of {section} a distinct {key}")
+
+
+def _ref(value: str | None, known: dict[str, int], what: str, path: str, file: str | None) -> None:
+    if value is not None and value not in known:
+        raise ConfigError(f"unknown {what} '{value}'", file=file, path=path, fix=close_match_hint(value, known))
+
+
+def _infer_inference_adapters(cfg: PipelineConfig, steps: list[StepSpec], base: str, file: str | None) -> None:
+    duts = [a.adapter_id for a in cfg.role_adapters if a.role_type == "dut_model"]
+    for i, step in enumerate(steps):
+        if step.step == "inference" and step.adapter_id is None:
+            if len(duts) != 1:
+                raise ConfigError(
+                    f"inference step has no adapter_id and {len(duts)} dut_model adapters exist",
+                    file=file, path=f"{base}[{i}].adapter_id",
+                    fix="set adapter_id explicitly" + (f" (one of: {', '.join(duts)})" if duts else
+                                                        " and declare a role adapter with role_type: dut_model"))
+            step.adapter_id = duts[0]
+        elif step.step in ("support", "judge", "arena") and step.adapter_id is None:
+            raise ConfigError(f"{step.step} step needs an adapter_id", file=file, path=f"{base}[{i}].adapter_id",
+                              fix="name the role adapter that performs this step")
+
+
+def resolve_references(cfg: PipelineConfig, file: str | None = None) -> PipelineConfig:
+    """Check all id references in place; infer the inference adapter where the spec allows it."""
+    for section, key in (("datasets", "dataset_id"), ("backends", "backend_id"), ("role_adapters", "adapter_id"),
+                         ("prompts", "prompt_id"), ("metrics", "metric_id"), ("tasks", "task_id")):
+        _check_unique([getattr(item, key) for item in getattr(cfg, section) if getattr(item, key)],
+                      section, key, file)
+
+    datasets = {d.dataset_id: i for i, d in enumerate(cfg.datasets)}
+    backends = {b.backend_id: i for i, b in enumerate(cfg.backends) if b.backend_id}
+    adapters = {a.adapter_id: i for i, a in enumerate(cfg.role_adapters)}
+    prompts = {p.prompt_id: i for i, p in enumerate(cfg.prompts)}
+    metrics = {m.metric_id: i for i, m in enumerate(cfg.metrics)}
+
+    for i, b in enumerate(cfg.backends):
+        if not b.backend_id:
+            raise ConfigError("backend without backend_id", file=file, path=f"backends[{i}].backend_id",
+                              fix="give the backend an id, or declare it inline on a role adapter")
+    for i, a in enumerate(cfg.role_adapters):
+        _ref(a.backend_id, backends, "backend_id", f"role_adapters[{i}].backend_id", file)
+        _ref(a.prompt_id, prompts, "prompt_id", f"role_adapters[{i}].prompt_id", file)
+        if a.role_type in MODEL_ROLES and not (a.backend_id or a.backend):
+            raise ConfigError(f"{a.role_type} adapter '{a.adapter_id}' has no backend", file=file,
+                              path=f"role_adapters[{i}]",
+                              fix="add backend_id: <id from backends> or an inline backend: {type: ...}")
+
+    def check_steps(steps: list[StepSpec], base: str) -> None:
+        _infer_inference_adapters(cfg, steps, base, file)
+        for j, step in enumerate(steps):
+            _ref(step.adapter_id, adapters, "adapter_id", f"{base}[{j}].adapter_id", file)
+
+    check_steps(cfg.custom.steps, "custom.steps")
+    for i, task in enumerate(cfg.tasks):
+        _ref(task.dataset_id, datasets, "dataset_id", f"tasks[{i}].dataset_id", file)
+        if task.steps is not None:
+            check_steps(task.steps, f"tasks[{i}].steps")
+        for j, ref in enumerate(task.metric_overrides or []):
+            _ref(ref.metric_id, metrics, "metric_id", f"tasks[{i}].metric_overrides[{j}].metric_id", file)
+    if not cfg.tasks and not cfg.datasets:
+        raise ConfigError("no datasets defined", file=file, path="datasets",
+                          fix="declare at least one dataset (loader: jsonl with params.path, or loader: hf_hub)")
+    return cfg

@@ -1,0 +1,161 @@
+"""BuiltinTemplate discovery and digests; RunConfig compilation; distill and init."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gage_eval.config.loading import parse_model, read_yaml
+from gage_eval.config.models import BuiltinTemplate, PipelineConfig, RunConfig
+from gage_eval.errors import ConfigError, close_match_hint
+
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+_VERSION_FILE = re.compile(r"^v(\d+)\.ya?ml$", re.I)
+
+
+def template_dirs(extra: list[Path] | None = None) -> list[Path]:
+    """Search order: explicit dirs, ./config/builtin_templates, the source checkout, the installed package."""
+    candidates = [*(extra or []), Path.cwd() / "config" / "builtin_templates",
+                  _PACKAGE_DIR.parents[1] / "config" / "builtin_templates",
+                  _PACKAGE_DIR / "_builtin_templates"]
+    seen, out = set(), []
+    for d in candidates:
+        d = d.resolve()
+        if d.is_dir() and d not in seen:
+            seen.add(d)
+            out.append(d)
+    return out
+
+
+def canonical_digest(definition: dict[str, Any]) -> str:
+    canonical = json.dumps(definition, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def available_templates(extra: list[Path] | None = None) -> dict[str, dict[int, Path]]:
+    found: dict[str, dict[int, Path]] = {}
+    for root in template_dirs(extra):
+        for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+            for f in sub.iterdir():
+                m = _VERSION_FILE.match(f.name)
+                if m:
+                    found.setdefault(sub.name, {}).setdefault(int(m.group(1)), f)
+    return found
+
+
+def find_template(name: str, version: str | None = None, extra: list[Path] | None = None,
+                  *, path: str | None = None, file: str | None = None) -> Path:
+    templates = available_templates(extra)
+    if name not in templates:
+        raise ConfigError(f"unknown builtin template '{name}'", file=file, path=path,
+                          fix=close_match_hint(name, templates))
+    versions = templates[name]
+    if version is None:
+        return versions[max(versions)]
+    number = int(str(version).lower().lstrip("v"))
+    if number not in versions:
+        raise ConfigError(f"template '{name}' has no version {version}", file=file, path=path,
+                          fix="available versions: " + ", ".join(f"v{v}" for v in sorted(versions)))
+    return versions[number]
+
+
+def load_template(path: Path) -> BuiltinTemplate:
+    template = parse_model(BuiltinTemplate, read_yaml(path), str(path))
+    actual = canonical_digest(template.definition)
+    if template.metadata.digest != actual:
+        raise ConfigError(
+            f"digest mismatch: metadata.digest is {template.metadata.digest!r} but the definition hashes to {actual}",
+            file=str(path), path="metadata.digest",
+            fix="the template was edited after it was frozen; create a new version with `gage distill` "
+                "instead of editing a released one (or update the digest if the edit is intended)")
+    return template
+
+
+def _merge(base: Any, override: Any) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for k, v in override.items():
+            out[k] = _merge(base.get(k), v) if k in base else copy.deepcopy(v)
+        return out
+    return copy.deepcopy(override)
+
+
+def _apply_by_id(items: list[dict[str, Any]], overrides: list[dict[str, Any]], key: str, section: str,
+                 file: str | None) -> list[dict[str, Any]]:
+    index = {item.get(key): i for i, item in enumerate(items)}
+    out = list(items)
+    for j, ov in enumerate(overrides):
+        ident = ov.get(key)
+        if ident not in index:
+            raise ConfigError(f"override targets unknown {key} '{ident}'", file=file,
+                              path=f"runtime.{section}[{j}].{key}",
+                              fix=close_match_hint(str(ident), [k for k in index if k]))
+        out[index[ident]] = _merge(out[index[ident]], ov)
+    return out
+
+
+def compile_run_config(run: RunConfig, file: str | None = None, extra: list[Path] | None = None) -> PipelineConfig:
+    name = run.base_task.split("/", 1)[1]
+    tpl_path = find_template(name, run.template_version, extra, path="base_task", file=file)
+    template = load_template(tpl_path)
+    if run.template_digest and run.template_digest != template.metadata.digest:
+        raise ConfigError(f"template '{name}' digest is {template.metadata.digest}, the run config pins "
+                          f"{run.template_digest}", file=file, path="template_digest",
+                          fix="pin the template version you validated against (template_version) or update the pin")
+    definition = copy.deepcopy(template.definition)
+    for section, key in (("datasets", "dataset_id"), ("backends", "backend_id"),
+                         ("role_adapters", "adapter_id"), ("tasks", "task_id")):
+        overrides = getattr(run.runtime, section)
+        if overrides:
+            definition[section] = _apply_by_id(definition.get(section, []), overrides, key, section, file)
+    for section in ("execution", "observability"):
+        if getattr(run.runtime, section):
+            definition[section] = _merge(definition.get(section, {}), getattr(run.runtime, section))
+    definition.setdefault("metadata", {})
+    definition["metadata"] = {**definition["metadata"], **run.metadata.model_dump(exclude_defaults=True),
+                              "template": f"{name}@{template.metadata.version}",
+                              "template_digest": template.metadata.digest}
+    definition["kind"] = "PipelineConfig"
+    return parse_model(PipelineConfig, definition, file)
+
+
+def distill(pipeline: dict[str, Any], name: str, out_root: Path) -> Path:
+    """Freeze a pipeline's definition into config/builtin_templates/<name>/v<N+1>.yaml."""
+    definition = {k: v for k, v in pipeline.items() if k not in ("api_version", "kind")}
+    target_dir = out_root / name
+    target_dir.mkdir(parents=True, exist_ok=True)
+    versions = [int(m.group(1)) for f in target_dir.iterdir() if (m := _VERSION_FILE.match(f.name))]
+    version = max(versions, default=0) + 1
+    doc = {"api_version": "gage/v1alpha1", "kind": "BuiltinTemplate",
+           "metadata": {"name": name, "version": f"V{version}", "digest": canonical_digest(definition)},
+           "definition": definition}
+    target = target_dir / f"v{version}.yaml"
+    target.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return target
+
+
+def init_config(name: str, mode: str, extra: list[Path] | None = None) -> dict[str, Any]:
+    tpl_path = find_template(name, None, extra, path="--init")
+    template = load_template(tpl_path)
+    if mode == "pipeline-config":
+        return {"api_version": template.api_version, "kind": "PipelineConfig", **copy.deepcopy(template.definition)}
+    if mode == "run-config":
+        d = template.definition
+        return {"api_version": template.api_version, "kind": "RunConfig",
+                "metadata": {"name": f"{name}_run"},
+                "base_task": f"builtin/{name}",
+                "template_version": template.metadata.version.lower(),
+                "template_digest": template.metadata.digest,
+                "runtime": {
+                    "datasets": [{"dataset_id": ds["dataset_id"], "params": ds.get("params", {})}
+                                 for ds in d.get("datasets", [])],
+                    "backends": [{"backend_id": b["backend_id"], "config": b.get("config", {})}
+                                 for b in d.get("backends", []) if b.get("backend_id")],
+                }}
+    raise ConfigError(f"unknown init mode '{mode}'", path="--init-mode",
+                      fix="use run-config or pipeline-config")

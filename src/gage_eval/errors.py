@@ -1,0 +1,54 @@
+"""User-facing errors. Each carries enough context to fix the problem without a traceback."""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class GageError(Exception):
+    """Base class for errors reported to the user as a short message (exit code 2)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | None = None, path: str | None = None,
+                 fix: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.path = path
+        self.fix = fix
+
+    def render(self) -> str:
+        where = ": ".join(part for part in (self.file, self.path) if part)
+        head = f"{where}: {self.message}" if where else self.message
+        return f"{head}\n  fix: {self.fix}" if self.fix else head
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.render()
+
+
+class ConfigError(GageError):
+    """The configuration is invalid (syntax, schema, references, digests)."""
+
+
+class DatasetError(GageError):
+    """A dataset file or record cannot be read or does not match the expected schema."""
+
+
+class BackendError(Exception):
+    """A model backend call failed. `retryable` marks transient faults (429, 5xx, timeouts)."""
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None,
+                 status: int | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.status = status
+
+
+def close_match_hint(value: str, known: Iterable[str]) -> str:
+    known = sorted(set(known))
+    listing = ", ".join(known) if known else "(none defined)"
+    close = difflib.get_close_matches(value, known, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"{hint}known values: {listing}"
