@@ -1,0 +1,3 @@
+from gage_eval.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Command line: `gage <verb>`; one module per verb group."""

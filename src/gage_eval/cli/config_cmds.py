@@ -1,0 +1,92 @@
+"""`gage validate`, `gage schema`, `gage init`, `gage distill`."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+import yaml
+
+from gage_eval.config import load_config
+from gage_eval.config.loading import parse_model, read_yaml
+from gage_eval.config.models import BuiltinTemplate, PipelineConfig, RunConfig
+from gage_eval.config.templates import distill, init_config, template_dirs
+from gage_eval.errors import ConfigError
+
+_SCHEMAS = {"pipeline": PipelineConfig, "run": RunConfig, "template": BuiltinTemplate}
+
+
+def validate_file(config: Path) -> str:
+    cfg = load_config(config)
+    from gage_eval.engine.build import build_adapters, build_callers, build_prompts, plan_tasks
+    from gage_eval.engine.settings import RunSettings
+    from gage_eval.roles.base import RoleResources
+
+    # Resolve registry names and build (without I/O) everything a run would build, so a typo in a
+    # metric or backend type fails here and not an hour into the run.
+    settings = RunSettings()
+    plans = plan_tasks(cfg, settings)
+    callers = build_callers(cfg, settings.model_copy(update={"secrets": _AnyEnv()}), None)
+    build_adapters(cfg, RoleResources(callers, build_prompts(cfg)))
+    return f"{config}: ok ({len(plans)} task(s): {', '.join(p.task_id for p in plans)})"
+
+
+class _AnyEnv(dict):
+    """During validation an api_key_env need not be set: any name resolves to a placeholder."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __getitem__(self, key: str) -> str:
+        return "validation-placeholder"
+
+
+def do_init(name: str, mode: str, output: Path | None) -> Path:
+    data = init_config(name, mode)
+    target = output or Path("config") / ("run_configs" if mode == "run-config" else "custom") / f"{name}_{mode.split('-')[0]}.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        raise ConfigError(f"{target} already exists", path="--output", fix="choose another --output or delete the file")
+    target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return target
+
+
+def do_distill(config: Path, name: str, out_root: Path | None) -> Path:
+    data = read_yaml(config)
+    if data.get("kind", "PipelineConfig") != "PipelineConfig":
+        raise ConfigError("only a PipelineConfig can be distilled", file=str(config), path="kind",
+                          fix="pass the PipelineConfig the template should freeze")
+    parse_model(PipelineConfig, data, str(config))
+    load_config(config)  # references must resolve before a template is frozen
+    root = out_root or (template_dirs()[0] if template_dirs() else Path("config/builtin_templates"))
+    return distill(data, name, root)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("validate")
+    def validate(configs: list[Path] = typer.Argument(..., help="config files to check")) -> None:
+        """Check configs (schema, references, registry names, digests) without running."""
+        for config in configs:
+            typer.echo(validate_file(config))
+
+    @app.command("schema")
+    def schema(kind: str = typer.Argument("pipeline", help="pipeline | run | template")) -> None:
+        """Print the JSON Schema of a config kind."""
+        if kind not in _SCHEMAS:
+            raise ConfigError(f"unknown schema '{kind}'", path="KIND", fix="use pipeline, run or template")
+        typer.echo(json.dumps(_SCHEMAS[kind].model_json_schema(by_alias=True), indent=2))
+
+    @app.command("init")
+    def init(name: str = typer.Argument(..., help="builtin template name"),
+             mode: str = typer.Option("run-config", "--mode", "--init-mode", help="run-config | pipeline-config"),
+             output: Optional[Path] = typer.Option(None, "--output", "-o")) -> None:
+        """Write a RunConfig or PipelineConfig from a builtin template."""
+        typer.echo(f"wrote {do_init(name, mode, output)}")
+
+    @app.command("distill")
+    def distill_cmd(config: Path = typer.Argument(...),
+                    builtin_name: str = typer.Option(..., "--builtin-name", "--name"),
+                    out_root: Optional[Path] = typer.Option(None, "--templates-dir")) -> None:
+        """Freeze a PipelineConfig into a versioned BuiltinTemplate with its digest."""
+        typer.echo(f"wrote {do_distill(config, builtin_name, out_root)}")

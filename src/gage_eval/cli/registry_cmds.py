@@ -1,0 +1,39 @@
+"""`gage list [KIND]` and `gage manifest`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from gage_eval.config.templates import available_templates
+from gage_eval.registry import registry
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("list")
+    def list_assets(kind: Optional[str] = typer.Argument(None, help="registry kind, or 'templates'")) -> None:
+        """List registered assets (backends, metrics, roles, ...) and builtin templates."""
+        table = Table(show_lines=False)
+        for col in ("kind", "name", "description"):
+            table.add_column(col)
+        if kind in (None, "templates"):
+            for name, versions in sorted(available_templates().items()):
+                table.add_row("templates", name, "versions: " + ", ".join(f"v{v}" for v in sorted(versions)))
+        if kind != "templates":
+            for entry in registry.entries(kind):
+                table.add_row(entry.kind, entry.name, entry.desc)
+        Console().print(table)
+
+    @app.command("manifest")
+    def manifest(out: Optional[Path] = typer.Option(None, "--out", help="write YAML here instead of stdout")) -> None:
+        """Write the registry manifest (every asset with kind, description, tags and module)."""
+        text = yaml.safe_dump(registry.manifest(), sort_keys=False)
+        if out:
+            out.write_text(text, encoding="utf-8")
+            typer.echo(f"wrote {out}")
+        else:
+            typer.echo(text)

@@ -1,0 +1,62 @@
+"""`gage run CONFIG`: run a PipelineConfig or RunConfig."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from gage_eval.api import prepare
+from gage_eval.engine.runtime import RunResult, Runtime
+from gage_eval.engine.settings import settings_from_env_and_flags
+
+
+def execute_run(config: Path, flags: dict[str, Any]) -> RunResult:
+    """Shared by `gage run` and run.py: build settings at the edge, run, print where artifacts went."""
+    settings = settings_from_env_and_flags({**flags, "base_dir": config.resolve().parent})
+    cfg, settings = prepare(config, settings)
+    result = asyncio.run(Runtime(cfg, settings).run())
+    print_result(result)
+    return result
+
+
+def print_result(result: RunResult) -> None:
+    s = result.summary
+    typer.echo(f"run {result.run_id}: {result.status}, {s['sample_count']} samples, "
+               f"{s['failures']['total']} failed -> {result.run_dir}")
+    for task in s["tasks"]:
+        for name, agg in task.get("metrics", {}).items():
+            value, err = agg.get("value"), agg.get("stderr")
+            shown = "n/a" if value is None else f"{value:.4f}" + (f" ± {err:.4f}" if err is not None else "")
+            typer.echo(f"  {task['task_id']}  {name}: {shown}  (n={agg.get('count', 0)})")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        config: Path = typer.Argument(..., help="PipelineConfig or RunConfig YAML"),
+        output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="output root [env GAGE_EVAL_SAVE_DIR]"),
+        run_id: Optional[str] = typer.Option(None, "--run-id", help="fixed run id; rerunning it resumes"),
+        dataset_id: Optional[str] = typer.Option(None, "--dataset-id", help="dataset for single-task runs"),
+        concurrency: Optional[int] = typer.Option(None, "--concurrency", help="[env GAGE_EVAL_THREADS]"),
+        max_samples: Optional[int] = typer.Option(None, "--max-samples", help="[env GAGE_EVAL_MAX_SAMPLES]"),
+        prefetch_factor: Optional[int] = typer.Option(None, "--prefetch-factor"),
+        max_inflight: Optional[int] = typer.Option(None, "--max-inflight"),
+        failure_policy: Optional[str] = typer.Option(None, "--failure-policy",
+                                                     help="fail_fast | graceful | best_effort"),
+        use_cache: bool = typer.Option(False, "--use-cache", help="serve repeated requests from the response cache"),
+        progress: Optional[str] = typer.Option(None, "--progress", help="auto | rich | plain | off"),
+        gpus: Optional[int] = typer.Option(None, "--gpus"),
+        cpus: Optional[int] = typer.Option(None, "--cpus"),
+        model_path: Optional[str] = typer.Option(None, "--model-path", help="override backends' model_path"),
+        sample_events: bool = typer.Option(False, "--sample-events", help="emit one event per finished sample"),
+    ) -> None:
+        """Run an evaluation and write events.jsonl, samples.jsonl and summary.json."""
+        result = execute_run(config, {
+            "output_dir": output_dir, "run_id": run_id, "dataset_id": dataset_id, "concurrency": concurrency,
+            "max_samples": max_samples, "prefetch_factor": prefetch_factor, "max_inflight": max_inflight,
+            "failure_policy": failure_policy, "use_cache": use_cache or None, "progress": progress,
+            "gpus": gpus, "cpus": cpus, "model_path": model_path, "sample_events": sample_events or None})
+        if result.status != "completed":
+            raise typer.Exit(1)

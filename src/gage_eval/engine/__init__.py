@@ -1,0 +1,1 @@
+"""The async engine: settings, sample loop, runtime, resume and caches."""

@@ -1,0 +1,94 @@
+"""One place where model requests are made: retries with backoff, the response cache, request stats."""
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+
+from gage_eval.backends.base import Backend, GenerationRequest, GenerationResponse
+from gage_eval.engine.response_cache import ResponseCache, cache_key
+from gage_eval.errors import BackendError
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    base_delay_s: float = 0.5
+    max_delay_s: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        # Full jitter (AWS architecture blog) spreads retries of many workers; Retry-After is a floor.
+        backoff = random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1)))
+        return max(backoff, retry_after or 0.0)
+
+
+@dataclass
+class RequestStats:
+    requests: int = 0
+    retries: int = 0
+    errors: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    inflight: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        lat = sorted(self.latencies_ms)
+        pct = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else None)
+        return {"requests": self.requests, "retries": self.retries, "errors": self.errors,
+                "cache_hits": self.cache_hits, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+                "latency_ms": {"p50": pct(0.5), "p95": pct(0.95), "max": lat[-1] if lat else None}}
+
+
+class ModelCaller:
+    """Wraps a backend for roles. Shared by all role instances of the same backend."""
+
+    _LATENCY_SAMPLE_CAP = 100_000  # bounded memory for long runs
+
+    def __init__(self, backend: Backend, retry: RetryPolicy, cache: ResponseCache | None = None) -> None:
+        self.backend = backend
+        self.retry = retry
+        self.cache = cache
+        self.stats = RequestStats()
+        self._identity = backend.identity()
+
+    async def generate(self, request: GenerationRequest) -> GenerationResponse:
+        key = cache_key(self._identity, request) if self.cache else None
+        if key and self.cache:
+            hit = await self.cache.get(key)
+            if hit is not None:
+                self.stats.cache_hits += 1
+                return hit
+        response = await self._with_retries(request)
+        if key and self.cache:
+            await self.cache.put(key, response)
+        return response
+
+    async def _with_retries(self, request: GenerationRequest) -> GenerationResponse:
+        attempt = 0
+        while True:
+            attempt += 1
+            self.stats.requests += 1
+            self.stats.inflight += 1
+            start = time.perf_counter()
+            try:
+                response = await self.backend.generate(request)
+            except BackendError as exc:
+                self.stats.errors += 1
+                if not exc.retryable or attempt >= self.retry.max_attempts:
+                    raise
+                self.stats.retries += 1
+                await asyncio.sleep(self.retry.delay(attempt, exc.retry_after))
+                continue
+            finally:
+                self.stats.inflight -= 1
+            if response.latency_ms is None:
+                response.latency_ms = (time.perf_counter() - start) * 1000
+            if len(self.stats.latencies_ms) < self._LATENCY_SAMPLE_CAP:
+                self.stats.latencies_ms.append(response.latency_ms)
+            self.stats.prompt_tokens += int(response.usage.get("prompt_tokens", 0) or 0)
+            self.stats.completion_tokens += int(response.usage.get("completion_tokens", 0) or 0)
+            return response

@@ -1,0 +1,60 @@
+"""Content-addressed response cache in SQLite: key = sha256(backend identity + request)."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from gage_eval.backends.base import GenerationRequest, GenerationResponse
+
+
+def cache_key(identity: dict[str, Any], request: GenerationRequest) -> str:
+    blob = orjson.dumps({"backend": identity, "request": request.cache_payload()},
+                        option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.sha256(blob).hexdigest()
+
+
+class ResponseCache:
+    """Thread-safe; calls run in a worker thread so the event loop never blocks on disk."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+        self.hits = 0
+        self.misses = 0
+
+    def _get(self, key: str) -> bytes | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _put(self, key: str, value: bytes) -> None:
+        with self._lock:
+            self._conn.execute("INSERT OR REPLACE INTO responses (key, value) VALUES (?, ?)", (key, value))
+
+    async def get(self, key: str) -> GenerationResponse | None:
+        raw = await asyncio.to_thread(self._get, key)
+        if raw is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        response = GenerationResponse.from_dict(orjson.loads(raw))
+        response.cached = True
+        return response
+
+    async def put(self, key: str, response: GenerationResponse) -> None:
+        await asyncio.to_thread(self._put, key, orjson.dumps(response.to_dict()))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

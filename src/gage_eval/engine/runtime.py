@@ -1,0 +1,264 @@
+"""Run a PipelineConfig: single-task or multi-task (spec §3.3), with resume, artifacts and health stats."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from gage_eval.config.models import PipelineConfig
+from gage_eval.config.templates import canonical_digest
+from gage_eval.datasets import iter_samples
+from gage_eval.engine.build import aggregations, build_adapters, build_callers, build_prompts, plan_tasks
+from gage_eval.engine.model_call import ModelCaller
+from gage_eval.engine.response_cache import ResponseCache
+from gage_eval.engine.resume import load_and_compact
+from gage_eval.engine.sample_loop import FailFast, LoopLimits, SampleLoop
+from gage_eval.engine.settings import RunSettings
+from gage_eval.engine.writer import SamplesWriter
+from gage_eval.errors import ConfigError, GageError
+from gage_eval.observability.gauges import Gauge
+from gage_eval.observability.http_sink import HttpSink
+from gage_eval.observability.progress import LoopStats, make_progress
+from gage_eval.observability.trace import EventSink, EventTrace, FileSink
+from gage_eval.redact import redact
+from gage_eval.registry import registry
+from gage_eval.report.summary import aggregate_samples, package_versions, write_json_atomic
+from gage_eval.roles.base import RoleResources
+from gage_eval.steps.chain import StepChain
+
+log = logging.getLogger("gage_eval")
+
+_SCHEDULING_KEYS = {"concurrency", "prefetch_factor", "max_inflight", "max_samples", "failure_policy", "reporting"}
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    run_dir: Path
+    status: str  # completed | failed | interrupted
+    summary: dict[str, Any]
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return self.summary.get("metrics", {})
+
+
+def results_digest(cfg: PipelineConfig) -> str:
+    """Digest of what determines results; scheduling knobs may change between resumed attempts."""
+    data = cfg.model_dump(mode="json", exclude={"execution", "observability"})
+    for task in data.get("tasks", []):
+        for key in _SCHEDULING_KEYS:
+            task.pop(key, None)
+    return canonical_digest(redact(data))
+
+
+@contextlib.contextmanager
+def _run_lock(run_dir: Path):
+    fh = (run_dir / ".lock").open("w")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise GageError(f"run directory {run_dir} is in use by another gage process",
+                        fix="wait for it to finish, or choose another --run-id") from None
+    try:
+        yield
+    finally:
+        fh.close()
+
+
+def _check_same_config(run_dir: Path, digest: str) -> None:
+    meta = run_dir / "run_meta.json"
+    if meta.exists():
+        previous = orjson.loads(meta.read_bytes()).get("results_digest")
+        if previous and previous != digest:
+            raise ConfigError(f"run directory {run_dir} holds results of a different config ({previous[:19]}…)",
+                              path="--run-id", fix="use a new --run-id, or delete the directory to start over")
+
+
+class Runtime:
+    def __init__(self, cfg: PipelineConfig, settings: RunSettings) -> None:
+        self.cfg = cfg
+        self.settings = settings
+        name = cfg.metadata.name if cfg.metadata.name != "unnamed" else "run"
+        self.run_id = settings.run_id or f"{name}_{datetime.now():%Y%m%d_%H%M%S}"
+        self.run_dir = settings.output_dir / self.run_id
+        self.queue_gauge = Gauge("queue_depth")
+        self.inflight_gauge = Gauge("inflight")
+
+    def _sinks(self) -> list[EventSink]:
+        sinks: list[EventSink] = [FileSink(self.run_dir / "events.jsonl")]
+        url = self.settings.http_report_url or self.cfg.observability.http_url
+        if url:
+            sinks.append(HttpSink(url, self.run_dir / "events_http_failover.jsonl",
+                                  timeout_s=self.cfg.observability.http_timeout_s))
+        return sinks
+
+    async def run(self) -> RunResult:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "logs").mkdir(exist_ok=True)
+        digest = results_digest(self.cfg)
+        with _run_lock(self.run_dir):
+            _check_same_config(self.run_dir, digest)
+            handler = logging.FileHandler(self.run_dir / "logs" / "run.log")
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            log.addHandler(handler)
+            log.setLevel(logging.INFO)
+            try:
+                return await self._run(digest)
+            finally:
+                log.removeHandler(handler)
+                handler.close()
+
+    async def _run(self, digest: str) -> RunResult:
+        settings, cfg = self.settings, self.cfg
+        samples_path = self.run_dir / "samples.jsonl"
+        resume = load_and_compact(samples_path)
+        write_json_atomic(self.run_dir / "run_meta.json", {"run_id": self.run_id, "results_digest": digest})
+        write_json_atomic(self.run_dir / "config.json", redact(cfg.model_dump(mode="json", by_alias=True)))
+        trace = EventTrace(self.run_id, self._sinks())
+        started, t0 = datetime.now(timezone.utc), time.monotonic()
+        trace.emit("run_start", {"config": cfg.metadata.name, "results_digest": digest, "resumed_samples": resume.kept,
+                                 "dropped_failed": resume.dropped_failed, "dropped_corrupt": resume.dropped_corrupt})
+        log.info("run %s started (resumed %d samples)", self.run_id, resume.kept)
+        cache = ResponseCache(settings.cache_path or settings.output_dir / ".cache" / "responses.sqlite") \
+            if settings.use_cache else None
+        callers: dict[str, ModelCaller] = {}
+        adapters: dict[str, Any] = {}
+        writer = SamplesWriter(samples_path, buffered=settings.buffered_writer, threshold=settings.buffer_threshold)
+        task_reports: list[dict[str, Any]] = []
+        status, error = "completed", None
+        try:
+            plans = plan_tasks(cfg, settings)
+            callers = build_callers(cfg, settings, cache)
+            pool_size = max(p.concurrency for p in plans)
+            adapters = build_adapters(cfg, RoleResources(callers, build_prompts(cfg), pool_size, self.run_dir))
+            for plan in plans:
+                task_reports.append(await self._run_task(plan, adapters, writer, trace, resume))
+        except FailFast as exc:
+            status, error = "failed", {"type": "FailFast", "message": str(exc), "sample_id": exc.sample_id}
+        except asyncio.CancelledError:
+            status, error = "interrupted", {"type": "Interrupted", "message": "stopped by the user"}
+            raise
+        except GageError:
+            status = "failed"
+            raise
+        except Exception as exc:
+            status, error = "failed", {"type": type(exc).__name__, "message": str(exc)}
+            raise
+        finally:
+            writer.close()
+            for adapter in adapters.values():
+                await adapter.aclose()
+            for caller in callers.values():
+                await caller.backend.aclose()
+            summary = self._write_summary(status, error, started, time.monotonic() - t0, digest, task_reports,
+                                          callers, cache)
+            trace.emit("run_end", {"status": status, "error": error, "sample_count": summary["sample_count"]})
+            await trace.aclose()
+            if cache:
+                cache.close()
+        return RunResult(self.run_id, self.run_dir, status, summary)
+
+    async def _run_task(self, plan: Any, adapters: dict[str, Any], writer: SamplesWriter, trace: EventTrace,
+                        resume: Any) -> dict[str, Any]:
+        chain = StepChain(plan.steps, adapters, plan.metrics, plan.failure_policy, trace)
+        stats = LoopStats(plan.task_id, total=plan.max_samples)
+        limits = LoopLimits(plan.concurrency, plan.prefetch_factor, plan.max_inflight)
+        base_dir = self.settings.base_dir
+
+        def samples():
+            return iter_samples(plan.dataset, base_dir=base_dir, config_path=plan.dataset_path,
+                                max_samples=plan.max_samples)
+
+        loop = SampleLoop(plan.task_id, samples, chain, writer, trace, resume, limits, stats,
+                          sample_events=self.settings.sample_events)
+        trace.emit("task_start", {"task_id": plan.task_id, "dataset_id": plan.dataset.dataset_id,
+                                  "concurrency": plan.concurrency, "already_done": resume.count(plan.task_id)})
+        progress = make_progress(self.settings.progress or self.cfg.observability.progress,
+                                 self.cfg.observability.progress_interval_s)
+        progress.start(stats)
+        monitor = asyncio.ensure_future(self._monitor(loop, stats, progress, trace))
+        t0 = time.monotonic()
+        try:
+            await loop.run()
+        finally:
+            monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await monitor
+            writer.flush()
+            progress.update(stats, final=True)
+            progress.stop()
+        elapsed = time.monotonic() - t0
+        report = {"task_id": plan.task_id, "dataset_id": plan.dataset.dataset_id, "wall_s": elapsed,
+                  "new_samples": stats.done + stats.failed, "resumed_samples": stats.skipped,
+                  "samples_per_s": (stats.done + stats.failed) / elapsed if elapsed > 0 else None,
+                  "concurrency": plan.concurrency, "failure_policy": plan.failure_policy,
+                  "aggregations": aggregations(plan)}
+        trace.emit("task_end", {k: v for k, v in report.items() if k != "aggregations"})
+        return report
+
+    async def _monitor(self, loop: SampleLoop, stats: LoopStats, progress: Any, trace: EventTrace) -> None:
+        tick = 0
+        while True:
+            await asyncio.sleep(0.1)
+            tick += 1
+            stats.queue_depth = loop.queue.qsize()
+            self.queue_gauge.observe(stats.queue_depth)
+            self.inflight_gauge.observe(stats.inflight)
+            progress.update(stats)
+            if tick % 50 == 0:  # every 5 s: a telemetry event for dashboards
+                trace.emit("progress", {"task_id": stats.task_id, "done": stats.done, "failed": stats.failed,
+                                        "skipped": stats.skipped, "inflight": stats.inflight,
+                                        "queue_depth": stats.queue_depth, "samples_per_s": stats.rate()})
+
+    def _write_summary(self, status: str, error: Any, started: datetime, wall_s: float, digest: str,
+                       task_reports: list[dict[str, Any]], callers: dict[str, ModelCaller],
+                       cache: ResponseCache | None) -> dict[str, Any]:
+        generators = {}
+        names = [g.name for g in self.cfg.summary_generators] + self.settings.summary_generators
+        params = {g.name: g.params for g in self.cfg.summary_generators}
+        for name in dict.fromkeys(names):
+            generators[name] = registry.get("summary_generators", name, config_path="summary_generators")(
+                **params.get(name, {}))
+        aggs = {r["task_id"]: r["aggregations"] for r in task_reports}
+        body = aggregate_samples(self.run_dir / "samples.jsonl", aggs, generators)
+        tasks = [{**{k: v for k, v in r.items() if k != "aggregations"}, **body["tasks"].get(r["task_id"], {})}
+                 for r in task_reports]
+        summary = {
+            "run": {"run_id": self.run_id, "status": status, "error": error, "config_name": self.cfg.metadata.name,
+                    "template": self.cfg.metadata.model_extra.get("template") if self.cfg.metadata.model_extra else None,
+                    "results_digest": digest, "started_at": started.isoformat(timespec="seconds"),
+                    "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "versions": package_versions()},
+            "tasks": tasks,
+            "metrics": body["metrics"],
+            "sample_count": body["sample_count"],
+            "failures": body["failures"],
+            "timings": {"wall_s": wall_s, "tasks": {r["task_id"]: r["wall_s"] for r in task_reports}},
+            "runtime_health": {
+                "queue_depth": self.queue_gauge.summary(), "inflight": self.inflight_gauge.summary(),
+                "backends": {k: c.stats.as_dict() for k, c in callers.items()},
+                "response_cache": {"hits": cache.hits, "misses": cache.misses} if cache else None},
+            "summary_generators": body["generators"],
+        }
+        write_json_atomic(self.run_dir / "summary.json", summary)
+        for report in task_reports:
+            self._task_sinks(report["task_id"], summary)
+        return summary
+
+    def _task_sinks(self, task_id: str, summary: dict[str, Any]) -> None:
+        task = next((t for t in self.cfg.tasks if t.task_id == task_id), None)
+        if task is None or task.reporting is None:
+            return
+        metrics = next((t.get("metrics", {}) for t in summary["tasks"] if t["task_id"] == task_id), {})
+        for i, sink in enumerate(task.reporting.sinks):
+            cls = registry.get("reporting_sinks", sink.type, config_path=f"tasks[{task_id}].reporting.sinks[{i}].type")
+            cls(**(sink.model_extra or {})).task_end(task_id, metrics)

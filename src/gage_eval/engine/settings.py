@@ -1,0 +1,78 @@
+"""Typed run settings. The CLI builds them (from flags and the spec's environment variables);
+components receive them and never read the environment themselves."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gage_eval.errors import ConfigError
+
+
+# Defaults when neither the config nor the CLI sets them.
+DEFAULT_CONCURRENCY = 8
+DEFAULT_PREFETCH = 2
+
+
+class RunSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    output_dir: Path = Path("runs")
+    run_id: str | None = None
+    dataset_id: str | None = None
+    concurrency: int | None = Field(default=None, ge=1)
+    max_samples: int | None = Field(default=None, ge=0)
+    prefetch_factor: int | None = Field(default=None, ge=1)
+    max_inflight: int | None = Field(default=None, ge=1)
+    failure_policy: Literal["fail_fast", "graceful", "best_effort"] | None = None
+    use_cache: bool = False
+    cache_path: Path | None = None  # default: <output_dir>/.cache/responses.sqlite
+    http_report_url: str | None = None
+    buffered_writer: bool = False
+    buffer_threshold: int = Field(default=256, ge=1)
+    progress: Literal["auto", "rich", "plain", "off"] | None = None
+    gpus: int = Field(default=0, ge=0)
+    cpus: int | None = Field(default=None, ge=1)
+    model_path: str | None = None
+    max_attempts: int = Field(default=5, ge=1)
+    retry_base_delay_s: float = Field(default=0.5, ge=0)
+    sample_events: bool = False
+    base_dir: Path | None = None  # directory of the config file, for relative dataset paths
+    summary_generators: list[str] = Field(default_factory=list)
+    secrets: dict[str, str] = Field(default_factory=dict, repr=False, exclude=True)
+
+
+ENV_MAP: dict[str, str] = {
+    "GAGE_EVAL_SAVE_DIR": "output_dir",
+    "GAGE_EVAL_THREADS": "concurrency",
+    "GAGE_EVAL_MAX_SAMPLES": "max_samples",
+    "GAGE_EVAL_PREFETCH_FACTOR": "prefetch_factor",
+    "GAGE_EVAL_MAX_INFLIGHT": "max_inflight",
+    "GAGE_EVAL_REPORT_HTTP_URL": "http_report_url",
+    "GAGE_EVAL_ENABLE_BUFFERED_WRITER": "buffered_writer",
+    "GAGE_EVAL_BUFFER_THRESHOLD": "buffer_threshold",
+}
+
+
+def settings_from_env_and_flags(flags: Mapping[str, object], environ: Mapping[str, str] | None = None
+                                ) -> RunSettings:
+    """Flags win over environment variables; unset flags (None) fall back to the environment."""
+    environ = os.environ if environ is None else environ
+    data: dict[str, object] = {}
+    for var, field in ENV_MAP.items():
+        if environ.get(var) not in (None, ""):
+            data[field] = environ[var]
+    if "GAGE_EVAL_SUMMARY_GENERATORS" in environ:
+        data["summary_generators"] = [g for g in environ["GAGE_EVAL_SUMMARY_GENERATORS"].split(",") if g]
+    data.update({k: v for k, v in flags.items() if v is not None})
+    try:
+        return RunSettings.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        name = str(err["loc"][0])
+        env = next((v for v, f in ENV_MAP.items() if f == name), None)
+        raise ConfigError(f"invalid value for {name}: {err['msg']}", path=f"--{name.replace('_', '-')}",
+                          fix=f"pass a valid --{name.replace('_', '-')}" + (f" or fix ${env}" if env else "")) from None

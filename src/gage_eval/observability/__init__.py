@@ -1,0 +1,1 @@
+"""Observability: event trace with sinks, queue-depth gauges, progress display."""

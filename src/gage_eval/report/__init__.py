@@ -1,0 +1,1 @@
+"""Reporting: summary.json from samples.jsonl, summary generators."""

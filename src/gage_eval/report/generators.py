@@ -1,0 +1,45 @@
+"""Summary generators: streaming consumers of sample records that add a section to summary.json."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from gage_eval.registry import registry
+
+
+@registry.asset("summary_generators", "judge_usage", desc="judge calls, attempts, unparsed verdicts and tokens",
+                tags=("judge",))
+class JudgeUsage:
+    def __init__(self, **_: Any) -> None:
+        self.calls = 0
+        self.unparsed = 0
+        self.attempts = 0
+        self.tokens: Counter[str] = Counter()
+
+    def add(self, record: dict[str, Any]) -> None:
+        judge = record.get("judge_output") or {}
+        if "judge_adapter" not in judge:
+            return
+        self.calls += 1
+        self.attempts += int(judge.get("judge_attempts", 1))
+        self.unparsed += bool(judge.get("unparsed"))
+        self.tokens.update({k: int(v or 0) for k, v in (judge.get("judge_usage") or {}).items()})
+
+    def result(self) -> dict[str, Any]:
+        return {"calls": self.calls, "attempts": self.attempts, "unparsed": self.unparsed,
+                "tokens": dict(self.tokens)}
+
+
+@registry.asset("summary_generators", "unparsed_answers", desc="count answers a metric could not parse",
+                tags=("metrics",))
+class UnparsedAnswers:
+    def __init__(self, **_: Any) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def add(self, record: dict[str, Any]) -> None:
+        for metric_id, details in (record.get("metric_details") or {}).items():
+            if isinstance(details, dict) and details.get("unparsed"):
+                self.counts[f"{record['task_id']}/{metric_id}"] += 1
+
+    def result(self) -> dict[str, Any]:
+        return dict(self.counts)

@@ -1,0 +1,89 @@
+"""Build summary.json by streaming samples.jsonl, the single source of truth: a resumed run and an
+uninterrupted one therefore report the same metrics."""
+from __future__ import annotations
+
+import os
+import platform
+from collections import Counter, defaultdict
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from gage_eval.metrics.aggregate import MetricAggregator
+
+_PACKAGES = ("gage-eval", "pydantic", "aiohttp", "datasets", "numpy", "orjson", "jinja2", "transformers", "torch")
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def iter_records(path: Path):
+    if not path.exists():
+        return
+    with path.open("rb") as fh:
+        for line in fh:
+            if line.endswith(b"\n"):
+                try:
+                    yield orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue
+
+
+class _TaskTally:
+    def __init__(self, aggregations: dict[str, str]) -> None:
+        self.agg = MetricAggregator(aggregations)
+        self.ok = 0
+        self.failed = 0
+        self.fail_reasons: Counter[str] = Counter()
+
+    def add(self, record: dict[str, Any]) -> None:
+        if record.get("status") == "ok":
+            self.ok += 1
+        else:
+            self.failed += 1
+            err = record.get("error") or {}
+            self.fail_reasons[f"{err.get('step', '?')}:{err.get('type', '?')}"] += 1
+        if record.get("metrics"):
+            self.agg.add(record["metrics"])
+
+
+def aggregate_samples(path: Path, task_aggregations: dict[str, dict[str, str]],
+                      generators: dict[str, Any]) -> dict[str, Any]:
+    """Per-task and overall (micro-averaged over all samples) metrics, failure counts, generator output."""
+    tallies: dict[str, _TaskTally] = {}
+    all_aggs = {k: v for aggs in task_aggregations.values() for k, v in aggs.items()}
+    overall = MetricAggregator(all_aggs)
+    for record in iter_records(path):
+        task_id = record.get("task_id", "?")
+        tally = tallies.get(task_id)
+        if tally is None:
+            tally = tallies[task_id] = _TaskTally(task_aggregations.get(task_id, {}))
+        tally.add(record)
+        if record.get("metrics"):
+            overall.add(record["metrics"])
+        for gen in generators.values():
+            gen.add(record)
+    tasks = {tid: {"sample_count": t.ok + t.failed, "ok": t.ok, "failed": t.failed,
+                   "metrics": t.agg.results(), "failures": dict(t.fail_reasons)} for tid, t in tallies.items()}
+    failures: Counter[str] = Counter()
+    for t in tallies.values():
+        failures.update(t.fail_reasons)
+    return {"tasks": tasks, "metrics": overall.results(),
+            "sample_count": sum(t.ok + t.failed for t in tallies.values()),
+            "failures": {"total": sum(t.failed for t in tallies.values()), "by_reason": dict(failures)},
+            "generators": {name: gen.result() for name, gen in generators.items()}}
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str))
+    os.replace(tmp, path)

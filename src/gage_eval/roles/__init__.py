@@ -1,0 +1,1 @@
+"""Role adapters: the glue between steps and backends or implementations."""

@@ -1,0 +1,120 @@
+"""Model role adapters: dut_model, helper_model, judge_model (spec §4.4.1)."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gage_eval.backends.base import GenerationRequest, GenerationResponse
+from gage_eval.config.models import RoleAdapterSpec
+from gage_eval.errors import ConfigError
+from gage_eval.prompts import PromptTemplate
+from gage_eval.prompts.builtin import judge_score_prompt
+from gage_eval.registry import registry
+from gage_eval.roles.base import RoleAdapter, RolePool, RoleResources, prompt_context
+from gage_eval.sample import Sample
+
+
+class ModelRole:
+    """A role instance: the backend caller plus the conversation history of the sample it serves."""
+
+    def __init__(self, caller: Any) -> None:
+        self.caller = caller
+        self.history: list[dict[str, Any]] = []
+
+    def reset(self) -> None:
+        self.history = []
+
+
+class ModelRoleAdapter(RoleAdapter):
+    def __init__(self, spec: RoleAdapterSpec, resources: RoleResources, config_path: str) -> None:
+        super().__init__(spec, resources, config_path)
+        backend_key = spec.backend_id or f"inline:{spec.adapter_id}"
+        self.caller = resources.callers[backend_key]
+        self.prompt: PromptTemplate | None = resources.prompts.get(spec.prompt_id) if spec.prompt_id else None
+        self.generation: dict[str, Any] = dict(spec.params.get("generation", {}))
+        self.completion_mode = "completion" in spec.capabilities or spec.params.get("mode") == "completion"
+        self.pool: RolePool[ModelRole] = RolePool(lambda: ModelRole(self.caller),
+                                                  spec.pool_size or resources.pool_size)
+
+    def build_request(self, sample: Sample, prompt: PromptTemplate | None, **extra: Any) -> GenerationRequest:
+        params = {**self.generation, **sample.inputs.get("generation_params", {})}
+        if prompt is not None:
+            messages = prompt.render_messages(prompt_context(sample, **extra))
+        else:
+            messages = [m.model_dump(exclude_none=True) for m in sample.messages]
+        if self.completion_mode:
+            text = "\n\n".join(m["content"] if isinstance(m["content"], str) else
+                               "".join(p.get("text", "") for p in m["content"]) for m in messages)
+            return GenerationRequest(messages=[], prompt=text, params=params)
+        return GenerationRequest(messages=messages, params=params)
+
+    async def call(self, request: GenerationRequest) -> GenerationResponse:
+        async with self.pool.acquire() as role:
+            role.history.extend(request.messages)
+            return await role.caller.generate(request)
+
+
+def to_predict_result(response: GenerationResponse) -> dict[str, Any]:
+    out: dict[str, Any] = {"answer": response.text, "usage": response.usage, "latency_ms": response.latency_ms,
+                           "finish_reason": response.finish_reason, "cached": response.cached}
+    if response.logprobs is not None:
+        out["logprobs"] = response.logprobs
+    if len(response.texts) > 1:
+        out["answers"] = response.texts
+    return out
+
+
+@registry.asset("roles", "dut_model", desc="the model under test", tags=("model",))
+class DutModelAdapter(ModelRoleAdapter):
+    role_type = "dut_model"
+
+    async def execute(self, payload: dict[str, Any]) -> dict[str, Any]:
+        sample: Sample = payload["sample"]
+        return to_predict_result(await self.call(self.build_request(sample, self.prompt)))
+
+
+@registry.asset("roles", "helper_model", desc="an auxiliary model for support or judging", tags=("model",))
+class HelperModelAdapter(DutModelAdapter):
+    role_type = "helper_model"
+
+    async def execute(self, payload: dict[str, Any]) -> dict[str, Any]:
+        out = await super().execute(payload)
+        return {"adapter_id": self.adapter_id, "output": out["answer"], "usage": out["usage"]}
+
+
+@registry.asset("roles", "judge_model", desc="LLM-as-judge; writes its verdict into eval_result", tags=("model", "judge"))
+class JudgeModelAdapter(ModelRoleAdapter):
+    """Renders the judge prompt, parses a numeric verdict; unparsable verdicts are retried then reported."""
+
+    role_type = "judge_model"
+
+    def __init__(self, spec: RoleAdapterSpec, resources: RoleResources, config_path: str) -> None:
+        super().__init__(spec, resources, config_path)
+        if self.prompt is None:
+            self.prompt = judge_score_prompt("judge_score", **spec.params.get("prompt_params", {}))
+        try:
+            self.pattern = re.compile(spec.params.get("verdict_pattern", r"Rating:\s*\[\[\s*(-?\d+(?:\.\d+)?)\s*\]\]"))
+        except re.error as exc:
+            raise ConfigError(f"invalid verdict_pattern: {exc}", path=f"{config_path}.params.verdict_pattern",
+                              fix="give a regular expression with one group capturing the number") from None
+        self.parse_retries = int(spec.params.get("parse_retries", 2))
+
+    async def execute(self, payload: dict[str, Any]) -> dict[str, Any]:
+        sample: Sample = payload["sample"]
+        request = self.build_request(sample, self.prompt, model_output=payload.get("model_output") or {})
+        usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        raw = ""
+        for attempt in range(self.parse_retries + 1):
+            if attempt:
+                # Vary the request so a retry is not served the same (cached) unparsable answer.
+                request.params = {**request.params, "seed": attempt}
+            response = await self.call(request)
+            raw = response.text
+            for k in usage:
+                usage[k] += int(response.usage.get(k, 0) or 0)
+            match = self.pattern.search(raw)
+            if match:
+                return {"score": float(match.group(1)), "judge_raw": raw, "judge_adapter": self.adapter_id,
+                        "judge_attempts": attempt + 1, "judge_usage": usage}
+        return {"score": None, "unparsed": True, "judge_raw": raw, "judge_adapter": self.adapter_id,
+                "judge_attempts": self.parse_retries + 1, "judge_usage": usage}

@@ -1,0 +1,1 @@
+"""Steps: the per-sample chain (support, inference, judge, arena, auto_eval); report runs once per run."""

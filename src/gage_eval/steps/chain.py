@@ -1,0 +1,47 @@
+"""StepChain: runs one sample through the configured steps under the task's failure policy."""
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any
+
+from gage_eval.config.models import StepSpec
+from gage_eval.errors import BackendError
+from gage_eval.metrics.base import Metric
+from gage_eval.registry import registry
+from gage_eval.roles.base import RoleAdapter
+from gage_eval.steps.context import StepContext
+
+
+class StepChain:
+    def __init__(self, steps: list[StepSpec], adapters: dict[str, RoleAdapter], metrics: list[Metric],
+                 failure_policy: str, trace: Any = None) -> None:
+        self.metrics = metrics
+        self.failure_policy = failure_policy
+        self.trace = trace
+        self._plan = [(spec.step, registry.get("pipeline_steps", spec.step),
+                       adapters[spec.adapter_id] if spec.adapter_id else None)
+                      for spec in steps if spec.step != "report"]
+
+    async def run(self, ctx: StepContext) -> StepContext:
+        for name, step, adapter in self._plan:
+            if ctx.error is not None and not (self.failure_policy == "best_effort" and name == "auto_eval"):
+                continue
+            start = time.perf_counter()
+            try:
+                await step(ctx, adapter, self)
+            except Exception as exc:  # noqa: BLE001 - recorded per sample, policy decides what happens next
+                ctx.error = describe_error(name, exc)
+            ctx.timings_ms[name] = (time.perf_counter() - start) * 1000
+        return ctx
+
+
+def describe_error(step: str, exc: BaseException) -> dict[str, Any]:
+    kind = type(exc).__name__
+    out: dict[str, Any] = {"step": step, "type": kind, "message": str(exc)[:2000]}
+    if isinstance(exc, BackendError):
+        out["status"] = exc.status
+        out["retryable"] = exc.retryable
+    else:
+        out["traceback"] = "".join(traceback.format_exception(exc, limit=-3))[-2000:]
+    return out
