@@ -68,6 +68,8 @@ def resolve_references(cfg: PipelineConfig, file: str | None = None) -> Pipeline
         for j, step in enumerate(steps):
             _ref(step.adapter_id, adapters, "adapter_id", f"{base}[{j}].adapter_id", file)
 
+    if not cfg.custom.steps:
+        cfg.custom.steps = [StepSpec(step="inference"), StepSpec(step="auto_eval")]  # the builtin flow
     check_steps(cfg.custom.steps, "custom.steps")
     for i, task in enumerate(cfg.tasks):
         _ref(task.dataset_id, datasets, "dataset_id", f"tasks[{i}].dataset_id", file)

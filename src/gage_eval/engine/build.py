@@ -16,9 +16,6 @@ from gage_eval.prompts import PromptTemplate, build_prompt
 from gage_eval.registry import registry
 from gage_eval.roles.base import RoleAdapter, RoleResources
 
-DEFAULT_STEPS = [StepSpec(step="inference"), StepSpec(step="auto_eval")]
-
-
 def _backend_config(config: dict[str, Any], settings: RunSettings, path: str) -> dict[str, Any]:
     """Resolve secrets and CLI overrides into the backend's config (the backend never reads the env)."""
     config = dict(config)
@@ -108,7 +105,7 @@ def plan_tasks(cfg: PipelineConfig, settings: RunSettings) -> list[TaskPlan]:
                         DEFAULT_PREFETCH)
         plans.append(TaskPlan(
             task_id=task_id, dataset=dataset, dataset_path=f"datasets[{index}]",
-            steps=steps if steps is not None else (cfg.custom.steps or DEFAULT_STEPS),
+            steps=steps if steps is not None else cfg.custom.steps,
             metric_specs=specs, concurrency=concurrency, prefetch_factor=prefetch,
             max_inflight=pick(settings.max_inflight, task and task.max_inflight, ex.max_inflight,
                               concurrency * (prefetch + 1)),
