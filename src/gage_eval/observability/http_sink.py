@@ -20,7 +20,7 @@ class HttpSink:
         self.failover_path = failover_path
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._batch_size = batch_size
-        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=queue_size)
+        self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=queue_size)
         self._retry_down_after_s = retry_down_after_s
         self._down_until = 0.0
         self._task: asyncio.Task[None] | None = None
@@ -59,24 +59,24 @@ class HttpSink:
             self._failover(batch)
 
     async def _pump(self) -> None:
-        while True:
-            first = await self._queue.get()
-            batch = [first]
+        """Post batches until the None sentinel; a batch is either sent or failed over, never dropped."""
+        closing = False
+        while not closing:
+            item = await self._queue.get()
+            batch = [] if item is None else [item]
+            closing = item is None
             while len(batch) < self._batch_size and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            await self._post(batch)
+                item = self._queue.get_nowait()
+                if item is None:
+                    closing = True
+                    break
+                batch.append(item)
+            if batch:
+                await self._post(batch)
 
     async def aclose(self) -> None:
         if self._task is not None:
-            pending: list[dict[str, Any]] = []
-            while not self._queue.empty():
-                pending.append(self._queue.get_nowait())
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            for i in range(0, len(pending), self._batch_size):
-                await self._post(pending[i:i + self._batch_size])
+            await self._queue.put(None)
+            await self._task
         if self._session is not None:
             await self._session.close()
