@@ -35,9 +35,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from gage_eval.cli.app import report_error
+    from gage_eval.cli.app import _graceful_sigterm, report_error
     from gage_eval.errors import GageError
 
+    _graceful_sigterm()
     try:
         if args.init:
             from gage_eval.cli.config_cmds import do_init
@@ -58,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     except GageError as exc:
         return report_error(exc)
     except KeyboardInterrupt:
-        print("interrupted: finished samples are saved; rerun with the same --run-id to resume", file=sys.stderr)
-        return 130
+        from gage_eval.errors import RunInterrupted
+        return report_error(RunInterrupted())
 
 
 if __name__ == "__main__":

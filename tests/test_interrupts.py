@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.conftest import pipeline, read_jsonl, write_jsonl
@@ -65,13 +66,19 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path: Path) -> None:
     assert _metrics(out / "killed") == _metrics(out / "clean")
 
 
-def test_ctrl_c_stops_cleanly_and_rerun_completes(tmp_path: Path) -> None:
+def _terminal_sigint() -> None:
+    # Background jobs of non-interactive shells (CI) start with SIGINT ignored; a terminal's child does not.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_stops_cleanly_and_rerun_completes(tmp_path: Path, sig: signal.Signals) -> None:
     cfg = _config(tmp_path)
     out = tmp_path / "runs"
     proc = subprocess.Popen(_gage(str(cfg), "--output-dir", str(out), "--run-id", "int"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_terminal_sigint)
     _wait_for_lines(out / "int" / "samples.jsonl", 20)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and "resume" in stderr

@@ -27,6 +27,16 @@ class GageError(Exception):
         return self.render()
 
 
+class RunInterrupted(GageError):
+    """Ctrl-C or SIGTERM: finished samples are on disk and the run can be resumed."""
+
+    exit_code = 130
+
+    def __init__(self) -> None:
+        super().__init__("interrupted: finished samples are saved",
+                         fix="rerun the same command with the same --run-id to resume")
+
+
 class ConfigError(GageError):
     """The configuration is invalid (syntax, schema, references, digests)."""
 

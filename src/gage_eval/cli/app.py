@@ -5,7 +5,7 @@ import sys
 
 import typer
 
-from gage_eval.errors import GageError
+from gage_eval.errors import GageError, RunInterrupted
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="gage-eval: evaluate large language models with step-chain pipelines.")
@@ -24,24 +24,29 @@ def report_error(exc: GageError) -> int:
     return exc.exit_code
 
 
+def _graceful_sigterm() -> None:
+    """Schedulers (Slurm, Kubernetes) stop jobs with SIGTERM: treat it like Ctrl-C so the run is left resumable."""
+    import _thread
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: _thread.interrupt_main(signal.SIGINT))
+
+
 def main(argv: list[str] | None = None) -> None:
     _register()
+    _graceful_sigterm()
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except GageError as exc:
         sys.exit(report_error(exc))
     except KeyboardInterrupt:
-        typer.secho("interrupted: finished samples are saved; rerun with the same --run-id to resume",
-                    fg=typer.colors.YELLOW, err=True)
-        sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
+        sys.exit(report_error(RunInterrupted()))
+    except Exception as exc:
+        # typer vendors click, so match click's exceptions by shape rather than by class.
+        if type(exc).__name__ == "Abort":
+            sys.exit(report_error(RunInterrupted()))
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
         raise
+    sys.exit(code if isinstance(code, int) else 0)

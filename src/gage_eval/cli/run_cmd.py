@@ -10,13 +10,17 @@ import typer
 from gage_eval.api import prepare
 from gage_eval.engine.runtime import RunResult, Runtime
 from gage_eval.engine.settings import settings_from_env_and_flags
+from gage_eval.errors import RunInterrupted
 
 
 def execute_run(config: Path, flags: dict[str, Any]) -> RunResult:
     """Shared by `gage run` and run.py: build settings at the edge, run, print where artifacts went."""
     settings = settings_from_env_and_flags({**flags, "base_dir": config.resolve().parent})
     cfg, settings = prepare(config, settings)
-    result = asyncio.run(Runtime(cfg, settings).run())
+    try:
+        result = asyncio.run(Runtime(cfg, settings).run())
+    except KeyboardInterrupt:
+        raise RunInterrupted() from None
     print_result(result)
     return result
 

@@ -89,11 +89,22 @@ class PromptSpec(Strict):
         return self
 
 
+AGGREGATIONS = ("mean", "sum", "min", "max", "median")
+
+
 class MetricSpec(Strict):
     metric_id: str
     implementation: str
     params: dict[str, Any] = Field(default_factory=dict)
     aggregation: str | dict[str, Any] | None = None
+
+    @field_validator("aggregation")
+    @classmethod
+    def _known_aggregation(cls, value: Any) -> Any:
+        name = value.get("type", "mean") if isinstance(value, dict) else value
+        if name is not None and name not in AGGREGATIONS:
+            raise ValueError(f"unknown aggregation '{name}'; use one of {', '.join(AGGREGATIONS)}")
+        return value
 
 
 def _normalize_metric_list(value: Any) -> Any:

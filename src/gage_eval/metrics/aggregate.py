@@ -1,58 +1,57 @@
-"""Aggregation of per-sample metric values: streaming, so a million samples cost O(metrics) memory
-for the mean, and a float64 array per value only for order statistics."""
+"""Aggregation of per-sample metric values.
+
+Values are kept in a compact float64 array (8 MB per metric per million samples) and summed with
+math.fsum, which is exactly rounded: the result does not depend on the order in which concurrent
+workers finished, so a resumed run reports bit-identical numbers to an uninterrupted one.
+"""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from array import array
 from typing import Any
 
-import numpy as np
-
-AGGREGATIONS = ("mean", "sum", "min", "max", "median")
-
-
-@dataclass
 class RunningStat:
-    """Welford mean/variance; values kept only when an order statistic needs them."""
+    def __init__(self, aggregation: str = "mean") -> None:
+        self.aggregation = aggregation
+        self.values = array("d")
 
-    aggregation: str = "mean"
-    n: int = 0
-    mean: float = 0.0
-    m2: float = 0.0
-    total: float = 0.0
-    lo: float = math.inf
-    hi: float = -math.inf
-    values: list[float] = field(default_factory=list)
-
-    def add(self, x: float) -> None:
-        if x is None or (isinstance(x, float) and math.isnan(x)):
+    def add(self, x: float | None) -> None:
+        if x is None or math.isnan(x):
             return
-        self.n += 1
-        delta = x - self.mean
-        self.mean += delta / self.n
-        self.m2 += delta * (x - self.mean)
-        self.total += x
-        self.lo = min(self.lo, x)
-        self.hi = max(self.hi, x)
-        if self.aggregation == "median":
-            self.values.append(x)
+        self.values.append(x)
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    def mean(self) -> float:
+        return math.fsum(self.values) / self.n
 
     def stderr(self) -> float | None:
         # Sample standard deviation (ddof=1) over sqrt(n), as lm-evaluation-harness reports it.
         if self.n < 2:
             return None
-        return math.sqrt(self.m2 / (self.n - 1)) / math.sqrt(self.n)
+        mu = self.mean()
+        variance = math.fsum((x - mu) ** 2 for x in self.values) / (self.n - 1)
+        return math.sqrt(variance / self.n)
 
     def result(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"value": None, "stderr": None, "count": self.n, "aggregation": self.aggregation}
         if self.n == 0:
-            return {"value": None, "stderr": None, "count": 0, "aggregation": self.aggregation}
-        value = {"mean": self.mean, "sum": self.total, "min": self.lo, "max": self.hi,
-                 "median": float(np.median(self.values)) if self.values else None}[self.aggregation]
-        out: dict[str, Any] = {"value": value, "count": self.n, "aggregation": self.aggregation}
-        out["stderr"] = self.stderr() if self.aggregation == "mean" else None
-        if self.aggregation == "mean" and out["stderr"] is not None:
-            half = 1.96 * out["stderr"]
-            out["ci95"] = [self.mean - half, self.mean + half]
+            return out
+        if self.aggregation == "mean":
+            out["value"], out["stderr"] = self.mean(), self.stderr()
+            if out["stderr"] is not None:
+                half = 1.96 * out["stderr"]
+                out["ci95"] = [out["value"] - half, out["value"] + half]
+        elif self.aggregation == "sum":
+            out["value"] = math.fsum(self.values)
+        elif self.aggregation in ("min", "max"):
+            out["value"] = (min if self.aggregation == "min" else max)(self.values)
+        elif self.aggregation == "median":
+            ordered = sorted(self.values)
+            mid = len(ordered) // 2
+            out["value"] = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
         return out
 
 

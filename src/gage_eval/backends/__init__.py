@@ -1,0 +1,1 @@
+"""Model backends: the async protocol and the built-in implementations."""
