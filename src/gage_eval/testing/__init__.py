@@ -1,0 +1,1 @@
+"""Test utilities shipped with the package: a real OpenAI-compatible HTTP server for tests and benchmarks."""
