@@ -1,8 +1,9 @@
 """User-facing errors. Each carries enough context to fix the problem without a traceback."""
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 
 class GageError(Exception):
@@ -54,6 +55,17 @@ class BackendError(Exception):
         self.retryable = retryable
         self.retry_after = retry_after
         self.status = status
+
+
+@contextlib.contextmanager
+def attach_config_file(path: object) -> Iterator[None]:
+    """Errors raised while building from a config name that config when they name no file of their own."""
+    try:
+        yield
+    except GageError as exc:
+        if exc.file is None:
+            exc.file = str(path)
+        raise
 
 
 def close_match_hint(value: str, known: Iterable[str]) -> str:

@@ -12,12 +12,17 @@ from gage_eval.config import load_config
 from gage_eval.config.loading import parse_model, read_yaml
 from gage_eval.config.models import BuiltinTemplate, PipelineConfig, RunConfig
 from gage_eval.config.templates import distill, init_config, template_dirs
-from gage_eval.errors import ConfigError
+from gage_eval.errors import ConfigError, attach_config_file
 
 _SCHEMAS = {"pipeline": PipelineConfig, "run": RunConfig, "template": BuiltinTemplate}
 
 
 def validate_file(config: Path) -> str:
+    with attach_config_file(config):
+        return _validate(config)
+
+
+def _validate(config: Path) -> str:
     cfg = load_config(config)
     from gage_eval.engine.build import build_adapters, build_callers, build_prompts, plan_tasks
     from gage_eval.engine.settings import RunSettings
@@ -29,6 +34,10 @@ def validate_file(config: Path) -> str:
     plans = plan_tasks(cfg, settings)
     callers = build_callers(cfg, settings.model_copy(update={"secrets": _AnyEnv()}), None)
     build_adapters(cfg, RoleResources(callers, build_prompts(cfg)))
+    from gage_eval.datasets import build_loader
+
+    for plan in plans:
+        build_loader(plan.dataset, config.resolve().parent, plan.dataset_path).check()
     return f"{config}: ok ({len(plans)} task(s): {', '.join(p.task_id for p in plans)})"
 
 

@@ -10,7 +10,7 @@ import typer
 from gage_eval.api import prepare
 from gage_eval.engine.runtime import RunResult, Runtime
 from gage_eval.engine.settings import settings_from_env_and_flags
-from gage_eval.errors import RunInterrupted
+from gage_eval.errors import RunInterrupted, attach_config_file
 
 
 def execute_run(config: Path, flags: dict[str, Any]) -> RunResult:
@@ -18,7 +18,8 @@ def execute_run(config: Path, flags: dict[str, Any]) -> RunResult:
     settings = settings_from_env_and_flags({**flags, "base_dir": config.resolve().parent})
     cfg, settings = prepare(config, settings)
     try:
-        result = asyncio.run(Runtime(cfg, settings).run())
+        with attach_config_file(config):
+            result = asyncio.run(Runtime(cfg, settings).run())
     except KeyboardInterrupt:
         raise RunInterrupted() from None
     print_result(result)

@@ -35,11 +35,11 @@ def validation_to_config_error(exc: ValidationError, file: str | None) -> Config
     errors = exc.errors(include_url=False)
     first = errors[0]
     path = format_loc(first["loc"])
-    message = first["msg"]
+    message = first["msg"].removeprefix("Value error, ")
     if first["type"] not in ("missing", "extra_forbidden") and "input" in first:
         message += f" (got {first['input']!r:.80})"
     if len(errors) > 1:
-        others = "; ".join(f"{format_loc(e['loc'])}: {e['msg']}" for e in errors[1:4])
+        others = "; ".join(f"{format_loc(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in errors[1:4])
         message += f" [and {len(errors) - 1} more: {others}]"
     return ConfigError(message, file=file, path=path or None,
                        fix=_FIXES.get(first["type"], "correct the value; `gage schema` shows the expected types"))

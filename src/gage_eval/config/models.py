@@ -1,9 +1,9 @@
 """Pydantic models of the pipeline configuration (spec §4). Validated once, at the edge."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from gage_eval.config.metric_forms import normalize_metric_entry
 
@@ -107,12 +107,6 @@ class MetricSpec(Strict):
         return value
 
 
-def _normalize_metric_list(value: Any) -> Any:
-    if isinstance(value, list):
-        return [normalize_metric_entry(v) for v in value]
-    return value
-
-
 class MetricRef(Strict):
     metric_id: str
 
@@ -174,13 +168,11 @@ class PipelineConfig(Strict):
     backends: list[BackendSpec] = Field(default_factory=list)
     role_adapters: list[RoleAdapterSpec] = Field(default_factory=list)
     prompts: list[PromptSpec] = Field(default_factory=list)
-    metrics: list[MetricSpec] = Field(default_factory=list)
+    metrics: list[Annotated[MetricSpec, BeforeValidator(normalize_metric_entry)]] = Field(default_factory=list)
     tasks: list[TaskSpec] = Field(default_factory=list)
     summary_generators: list[SummaryGeneratorSpec] = Field(default_factory=list)
     observability: ObservabilitySpec = Field(default_factory=ObservabilitySpec)
     execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
-
-    _normalize_metrics = field_validator("metrics", mode="before")(lambda cls, v: _normalize_metric_list(v))
 
     @field_validator("summary_generators", mode="before")
     @classmethod

@@ -18,6 +18,11 @@ class DatasetLoader:
     def iter_records(self) -> Iterator[tuple[int, dict[str, Any]]]:
         raise NotImplementedError
 
+    def check(self) -> None:
+        """Cheap pre-flight for `gage validate`: local files named in params.path must exist."""
+        if self.spec.params.get("path"):
+            self.resolve_path(self.spec.params["path"])
+
     def describe(self) -> str:
         return str(self.spec.params.get("path") or self.spec.hub_params.hub_id or self.spec.dataset_id)
 
