@@ -12,9 +12,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 
 def _register() -> None:
-    from gage_eval.cli import config_cmds, registry_cmds, run_cmd
+    from gage_eval.cli import config_cmds, perf_cmd, registry_cmds, run_cmd
 
     run_cmd.register(app)
+    perf_cmd.register(app)
     config_cmds.register(app)
     registry_cmds.register(app)
 
@@ -32,11 +33,29 @@ def _graceful_sigterm() -> None:
     signal.signal(signal.SIGTERM, lambda *_: _thread.interrupt_main(signal.SIGINT))
 
 
+MULTI_VALUE_OPTIONS = {"--parallel", "--datasets"}
+
+
+def expand_multi_value(argv: list[str]) -> list[str]:
+    """`--parallel 1 8 32` (EvalScope / vLLM style) -> `--parallel 1 --parallel 8 --parallel 32` for click."""
+    out: list[str] = []
+    current: str | None = None
+    for arg in argv:
+        if arg.startswith("-"):
+            current = arg if arg in MULTI_VALUE_OPTIONS else None
+            out.append(arg)
+        elif current is not None and out[-1] != current:
+            out += [current, arg]
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     _register()
     _graceful_sigterm()
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=expand_multi_value(sys.argv[1:] if argv is None else argv), standalone_mode=False)
     except GageError as exc:
         sys.exit(report_error(exc))
     except KeyboardInterrupt:

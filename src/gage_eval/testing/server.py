@@ -42,6 +42,7 @@ class TestServerConfig(BaseModel):
     drop_rate: float = Field(default=0.0, ge=0, le=1)
     slow_body_ms: float = Field(default=0.0, ge=0)
     fail_first_n: int = Field(default=0, ge=0)
+    stream_cut_after: int | None = Field(default=None, ge=0)  # close SSE streams after N tokens, no [DONE]
     require_api_key: str | None = None
     seed: int = 0
     script: Any = None  # Script: callable(request) -> answer, {substring: answer}, or a list cycled
@@ -218,6 +219,10 @@ class OpenAITestServer:
             delay = due - (time.perf_counter() - start)
             if delay > 0:
                 await asyncio.sleep(delay)
+            if self.config.stream_cut_after is not None and i >= self.config.stream_cut_after:
+                if request.transport is not None:
+                    request.transport.close()  # the stream ends early, as when a server crashes mid-reply
+                return self._count(resp)
             await resp.write(chunk(token if i == 0 else " " + token))
         await resp.write(chunk(None, "stop"))
         if (body.get("stream_options") or {}).get("include_usage"):

@@ -1,0 +1,128 @@
+"""`gage perf`: stress-test an OpenAI-compatible serving endpoint."""
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from gage_eval.errors import ConfigError, GageError
+
+
+def _load_tokenizer(name: str | None):  # noqa: ANN202 - transformers is optional
+    if not name:
+        return None
+    try:
+        from transformers import AutoTokenizer
+    except ImportError:
+        raise ConfigError("--tokenizer needs the transformers package", path="--tokenizer",
+                          fix="pip install 'gage-eval[hf]' or drop --tokenizer (token counts then come from usage)")
+    try:
+        return AutoTokenizer.from_pretrained(name)
+    except Exception as exc:  # noqa: BLE001 - many loader failure types
+        raise ConfigError(f"cannot load tokenizer '{name}': {str(exc).splitlines()[0][:200]}", path="--tokenizer",
+                          fix="give a local tokenizer folder (no hub access here)") from None
+
+
+async def _preflight(url: str, headers: dict[str, str], timeout_s: float) -> None:
+    """Fail fast with one clear message when nothing listens, instead of N identical failures."""
+    import aiohttp
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, parts.port or 80),
+                                                timeout=min(timeout_s, 5))
+        writer.close()
+    except (OSError, asyncio.TimeoutError) as exc:
+        raise GageError(f"cannot connect to {parts.hostname}:{parts.port}: {exc}", path="--url",
+                        fix="start the server or correct --url") from None
+    del aiohttp
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("perf")
+    def perf(
+        url: str = typer.Option(..., "--url", help="e.g. http://127.0.0.1:8000/v1/chat/completions"),
+        model: str = typer.Option(..., "--model"),
+        api: str = typer.Option("openai-chat", "--api", help="openai-chat | openai-completions"),
+        parallel: list[int] = typer.Option([1], "--parallel", help="one or more concurrency levels"),
+        number: Optional[int] = typer.Option(None, "--number", help="requests per level"),
+        duration: Optional[float] = typer.Option(None, "--duration", help="seconds per level"),
+        rate: str = typer.Option("inf", "--rate", help="Poisson arrivals per second; inf = closed loop"),
+        max_tokens: Optional[int] = typer.Option(256, "--max-tokens"),
+        min_tokens: Optional[int] = typer.Option(None, "--min-tokens", help="also sends ignore_eos"),
+        stream: bool = typer.Option(True, "--stream/--no-stream"),
+        dataset: str = typer.Option("random", "--dataset", help="random | line_by_line | openqa | sharegpt | custom"),
+        dataset_path: Optional[Path] = typer.Option(None, "--dataset-path"),
+        min_prompt_length: int = typer.Option(32, "--min-prompt-length"),
+        max_prompt_length: int = typer.Option(256, "--max-prompt-length"),
+        tokenizer: Optional[str] = typer.Option(None, "--tokenizer", help="local tokenizer for exact token counts"),
+        api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="environment variable with the key"),
+        header: list[str] = typer.Option([], "--header", help="extra header 'Name: value' (repeatable)"),
+        seed: int = typer.Option(0, "--seed"),
+        warmup: int = typer.Option(1, "--warmup", help="warm-up requests per level, excluded from statistics"),
+        timeout: float = typer.Option(600.0, "--timeout", help="seconds per request"),
+        percentiles: str = typer.Option("50,90,95,99", "--percentiles"),
+        output_dir: Path = typer.Option(Path("runs/perf"), "--output-dir"),
+        run_id: Optional[str] = typer.Option(None, "--run-id"),
+    ) -> None:
+        """Measure TTFT, TPOT, ITL, latency and throughput per concurrency level (vLLM's metric names)."""
+        from rich.console import Console
+
+        from gage_eval.perf.client import PerfTarget
+        from gage_eval.perf.prompts import build_requests
+        from gage_eval.perf.report import print_level, write_outputs
+        from gage_eval.perf.runner import LoadPlan, run_levels
+
+        if api not in ("openai-chat", "openai-completions"):
+            raise ConfigError(f"unknown --api '{api}'", path="--api", fix="use openai-chat or openai-completions")
+        if number is None and duration is None:
+            number = 100
+        try:
+            rate_value = math.inf if rate.lower() == "inf" else float(rate)
+            pcts = tuple(int(p) for p in percentiles.split(","))
+        except ValueError:
+            raise ConfigError("--rate must be a number or inf and --percentiles integers", path="--rate",
+                              fix="e.g. --rate 20 --percentiles 50,90,99") from None
+        headers = {}
+        for h in header:
+            name, sep, value = h.partition(":")
+            if not sep:
+                raise ConfigError(f"bad header '{h}'", path="--header", fix="use 'Name: value'")
+            headers[name.strip()] = value.strip()
+        if api_key_env:  # read at the CLI edge only; never printed or written
+            if not os.environ.get(api_key_env):
+                raise ConfigError(f"environment variable {api_key_env} is not set", path="--api-key-env",
+                                  fix=f"export {api_key_env}=<key>")
+            headers["Authorization"] = f"Bearer {os.environ[api_key_env]}"
+        tok = _load_tokenizer(tokenizer)
+        requests = build_requests(dataset, max(number or 0, 64), path=dataset_path, seed=seed,
+                                  min_prompt_len=min_prompt_length, max_prompt_len=max_prompt_length, tokenizer=tok)
+        target = PerfTarget(url=url, model=model, api=api, stream=stream, max_tokens=max_tokens,
+                            min_tokens=min_tokens, extra_body={}, timeout_s=timeout)
+        plan = LoadPlan(parallel=parallel, number=number, duration_s=duration, rate=rate_value, warmup=warmup,
+                        seed=seed, percentiles=pcts)
+        console = Console()
+        count = (lambda text: len(tok(text, add_special_tokens=False)["input_ids"])) if tok is not None else None
+
+        async def go():  # noqa: ANN202
+            await _preflight(url, headers, timeout)
+            return await run_levels(target, requests, plan, headers,
+                                    on_level=lambda r: print_level(r, console, pcts), count_tokens=count)
+
+        results = asyncio.run(go())
+        meta = {"url": url, "model": model, "api": api, "stream": stream, "dataset": dataset, "parallel": parallel,
+                "number": number, "duration": duration, "rate": rate, "max_tokens": max_tokens,
+                "min_tokens": min_tokens, "seed": seed, "warmup": warmup,
+                "tokenizer": tokenizer or "none (server usage, else chunk count)",
+                "created_at": datetime.now().isoformat(timespec="seconds")}
+        out = output_dir / (run_id or datetime.now().strftime("perf_%Y%m%d_%H%M%S"))
+        paths = write_outputs(out, meta, results)
+        console.print(f"wrote {', '.join(str(p) for p in paths.values())}")
+        if all(r.stats["completed"] == 0 for r in results):
+            raise typer.Exit(1)
