@@ -112,32 +112,36 @@ async def _read_stream(resp: aiohttp.ClientResponse, record: RequestRecord, star
     chunks = 0
     done = False
     parts: list[str] = []
-    async for raw in resp.content:
-        line = raw.strip()
-        if not line.startswith(b"data:"):
-            continue
-        payload = line[5:].strip()
-        if payload == b"[DONE]":
-            done = True
-            break
-        chunk = orjson.loads(payload)
-        if chunk.get("usage"):
-            _usage(record, chunk["usage"])
-        text = _delta_text(chunk, chat)
-        if not text:
-            continue
-        now = time.perf_counter()
-        if last is None:
-            record.ttft_s = now - start
-        else:
-            record.itl_s.append(now - last)
-        last = now
-        chunks += 1
-        parts.append(text)
+    cut = ""
+    try:
+        async for raw in resp.content:
+            line = raw.strip()
+            if not line.startswith(b"data:"):
+                continue
+            payload = line[5:].strip()
+            if payload == b"[DONE]":
+                done = True
+                break
+            chunk = orjson.loads(payload)
+            if chunk.get("usage"):
+                _usage(record, chunk["usage"])
+            text = _delta_text(chunk, chat)
+            if not text:
+                continue
+            now = time.perf_counter()
+            if last is None:
+                record.ttft_s = now - start
+            else:
+                record.itl_s.append(now - last)
+            last = now
+            chunks += 1
+            parts.append(text)
+    except aiohttp.ClientPayloadError:
+        cut = " (connection closed mid-stream)"
     record.latency_s = time.perf_counter() - start
     record.text = "".join(parts)
     if not done:
-        record.error = "stream closed before [DONE]"
+        record.error = "stream closed before [DONE]" + cut
     elif record.ttft_s is None:
         record.error = "stream carried no tokens"
     if record.output_tokens is None:
