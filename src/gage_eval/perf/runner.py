@@ -46,48 +46,63 @@ async def _run_level(target: PerfTarget, requests: list[PerfRequest], parallel: 
                      headers: dict[str, str], on_done: Callable[[RequestRecord], None] | None) -> LevelResult:
     source = itertools.cycle(requests)
     async with _session(target, parallel, headers) as session:
-        if plan.warmup:  # warm connections and server caches; excluded from the figures
+        if plan.warmup:
+            # Open every connection of the pool (and warm server caches) before timing: otherwise the first
+            # `parallel` requests would carry TCP set-up in their TTFT. Excluded from the figures.
             t_w = time.perf_counter()
             await asyncio.gather(*(send(session, target, next(source), RequestRecord(parallel, 0.0), t_w)
-                                   for _ in range(min(plan.warmup, parallel))))
+                                   for _ in range(max(plan.warmup, parallel))))
         records: list[RequestRecord] = []
-        rng = random.Random(plan.seed + parallel)
-        slots = asyncio.Semaphore(parallel)
         t0 = time.perf_counter()
         deadline = t0 + plan.duration_s if plan.duration_s else math.inf
-        limit = plan.number if plan.number is not None else math.inf
-        issued = 0
-        pending: set[asyncio.Task[RequestRecord]] = set()
+        budget = itertools.count() if plan.number is None else iter(range(plan.number))
 
-        async def one(request: PerfRequest) -> RequestRecord:
-            try:
-                record = await send(session, target, request, RequestRecord(parallel, 0.0), t0)
-            finally:
-                slots.release()
+        def finish(record: RequestRecord) -> None:
             records.append(record)
             if on_done:
                 on_done(record)
-            return record
 
-        next_arrival = t0
-        while issued < limit and time.perf_counter() < deadline:
-            if plan.rate != math.inf:
-                next_arrival += rng.expovariate(plan.rate)
-                delay = next_arrival - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            await slots.acquire()
-            if time.perf_counter() >= deadline:
-                slots.release()
-                break
-            task = asyncio.ensure_future(one(next(source)))
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-            issued += 1
-        if pending:
-            await asyncio.gather(*pending)
+        if plan.rate == math.inf:
+            async def worker() -> None:  # closed loop: each worker sends its next request when one returns
+                for _ in budget:
+                    if time.perf_counter() >= deadline:
+                        return
+                    finish(await send(session, target, next(source), RequestRecord(parallel, 0.0), t0))
+
+            await asyncio.gather(*(worker() for _ in range(parallel)))
+        else:
+            await _poisson(session, target, source, parallel, plan, budget, deadline, t0, finish)
         elapsed = time.perf_counter() - t0
     return LevelResult(parallel, level_stats(records, elapsed, parallel, plan.rate, plan.percentiles), records)
+
+
+async def _poisson(session: aiohttp.ClientSession, target: PerfTarget, source: Any, parallel: int, plan: LoadPlan,
+                   budget: Any, deadline: float, t0: float, finish: Callable[[RequestRecord], None]) -> None:
+    """Open loop: arrivals at exponential gaps; at most `parallel` in flight (later arrivals wait for a slot)."""
+    rng = random.Random(plan.seed + parallel)
+    slots = asyncio.Semaphore(parallel)
+    pending: set[asyncio.Task[None]] = set()
+
+    async def one(request: PerfRequest) -> None:
+        try:
+            finish(await send(session, target, request, RequestRecord(parallel, 0.0), t0))
+        finally:
+            slots.release()
+
+    next_arrival = t0
+    for _ in budget:
+        next_arrival += rng.expovariate(plan.rate)
+        delay = next_arrival - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if time.perf_counter() >= deadline:
+            break
+        await slots.acquire()
+        task = asyncio.ensure_future(one(next(source)))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    if pending:
+        await asyncio.gather(*pending)
 
 
 async def run_levels(target: PerfTarget, requests: list[PerfRequest], plan: LoadPlan, headers: dict[str, str],
