@@ -8,8 +8,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import gage_eval  # noqa: E402
 from _common import echo_pipeline, write_dataset  # noqa: E402
+
+import gage_eval  # noqa: E402
 
 
 def main() -> None:

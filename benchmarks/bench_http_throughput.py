@@ -9,15 +9,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import subprocess
-import time
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import gage_eval  # noqa: E402
 from _common import echo_pipeline, write_dataset  # noqa: E402
+
+import gage_eval  # noqa: E402
 
 
 def start_server(latency_ms: float) -> tuple[subprocess.Popen, str]:

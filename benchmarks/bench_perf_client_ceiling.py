@@ -10,6 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_http_throughput import bare_client  # noqa: E402
+
 from gage_eval.perf.client import PerfTarget  # noqa: E402
 from gage_eval.perf.prompts import build_requests  # noqa: E402
 from gage_eval.perf.runner import LoadPlan, run_levels  # noqa: E402

@@ -11,7 +11,11 @@ from aiohttp import web
 from gage_eval.backends.base import GenerationRequest
 from gage_eval.backends.openai_http import OpenAIHTTPBackend, parse_retry_after
 from gage_eval.errors import BackendError
-from gage_eval.testing.server import OpenAITestServer, TestServerConfig, run_server_in_thread
+from gage_eval.testing.server import (
+    OpenAITestServer,
+    TestServerConfig,
+    run_server_in_thread,
+)
 
 
 def _backend(url: str, **cfg) -> OpenAIHTTPBackend:

@@ -1,13 +1,13 @@
 """Python API: `gage_eval.run(config | path | dict, **overrides) -> RunResult`."""
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 from typing import Any
 
 from gage_eval.config import config_from_dict, load_config
 from gage_eval.config.models import PipelineConfig
+from gage_eval.engine import event_loop
 from gage_eval.engine.runtime import RunResult, Runtime
 from gage_eval.engine.settings import RunSettings, settings_from_env_and_flags
 
@@ -46,4 +46,4 @@ async def arun(config: PipelineConfig | str | Path | dict[str, Any], settings: R
 def run(config: PipelineConfig | str | Path | dict[str, Any], settings: RunSettings | None = None,
         **overrides: Any) -> RunResult:
     """Run an evaluation. `overrides` are RunSettings fields (run_id, output_dir, concurrency, max_samples...)."""
-    return asyncio.run(arun(config, settings, **overrides))
+    return event_loop.run(arun(config, settings, **overrides))

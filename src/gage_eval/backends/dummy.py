@@ -7,7 +7,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from gage_eval.backends.base import Backend, BackendSettings, GenerationRequest, GenerationResponse, sleep_ms
+from gage_eval.backends.base import (
+    Backend,
+    BackendSettings,
+    GenerationRequest,
+    GenerationResponse,
+    sleep_ms,
+)
 from gage_eval.registry import registry
 
 

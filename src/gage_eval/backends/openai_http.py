@@ -15,7 +15,12 @@ import aiohttp
 import orjson
 from pydantic import Field, SecretStr
 
-from gage_eval.backends.base import Backend, BackendSettings, GenerationRequest, GenerationResponse
+from gage_eval.backends.base import (
+    Backend,
+    BackendSettings,
+    GenerationRequest,
+    GenerationResponse,
+)
 from gage_eval.errors import BackendError
 from gage_eval.registry import registry
 

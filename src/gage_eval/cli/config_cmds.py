@@ -24,7 +24,12 @@ def validate_file(config: Path) -> str:
 
 def _validate(config: Path) -> str:
     cfg = load_config(config)
-    from gage_eval.engine.build import build_adapters, build_callers, build_prompts, plan_tasks
+    from gage_eval.engine.build import (
+        build_adapters,
+        build_callers,
+        build_prompts,
+        plan_tasks,
+    )
     from gage_eval.engine.settings import RunSettings
     from gage_eval.roles.base import RoleResources
 

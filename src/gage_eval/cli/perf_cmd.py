@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 
+from gage_eval.engine import event_loop
 from gage_eval.errors import ConfigError, GageError
 
 
@@ -20,7 +21,8 @@ def _load_tokenizer(name: str | None):  # noqa: ANN202 - transformers is optiona
         from transformers import AutoTokenizer
     except ImportError:
         raise ConfigError("--tokenizer needs the transformers package", path="--tokenizer",
-                          fix="pip install 'gage-eval[hf]' or drop --tokenizer (token counts then come from usage)")
+                          fix="pip install 'gage-eval[hf]' or drop --tokenizer (token counts then come from usage)"
+                          ) from None
     try:
         return AutoTokenizer.from_pretrained(name)
     except Exception as exc:  # noqa: BLE001 - many loader failure types
@@ -28,10 +30,11 @@ def _load_tokenizer(name: str | None):  # noqa: ANN202 - transformers is optiona
                           fix="give a local tokenizer folder (no hub access here)") from None
 
 
-async def _preflight(url: str, headers: dict[str, str], timeout_s: float) -> None:
+async def _preflight(url: str, timeout_s: float) -> None:
     """Fail fast with one clear message when nothing listens, instead of N identical failures."""
-    import aiohttp
     from urllib.parse import urlsplit
+
+    import aiohttp
 
     parts = urlsplit(url)
     try:
@@ -41,7 +44,6 @@ async def _preflight(url: str, headers: dict[str, str], timeout_s: float) -> Non
     except (OSError, asyncio.TimeoutError) as exc:
         raise GageError(f"cannot connect to {parts.hostname}:{parts.port}: {exc}", path="--url",
                         fix="start the server or correct --url") from None
-    del aiohttp
 
 
 def register(app: typer.Typer) -> None:
@@ -111,11 +113,11 @@ def register(app: typer.Typer) -> None:
         count = (lambda text: len(tok(text, add_special_tokens=False)["input_ids"])) if tok is not None else None
 
         async def go():  # noqa: ANN202
-            await _preflight(url, headers, timeout)
+            await _preflight(url, timeout)
             return await run_levels(target, requests, plan, headers,
                                     on_level=lambda r: print_level(r, console, pcts), count_tokens=count)
 
-        results = asyncio.run(go())
+        results = event_loop.run(go())
         meta = {"url": url, "model": model, "api": api, "stream": stream, "dataset": dataset, "parallel": parallel,
                 "number": number, "duration": duration, "rate": rate, "max_tokens": max_tokens,
                 "min_tokens": min_tokens, "seed": seed, "warmup": warmup,

@@ -1,13 +1,13 @@
 """`gage run CONFIG`: run a PipelineConfig or RunConfig."""
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
 from gage_eval.api import prepare
+from gage_eval.engine import event_loop
 from gage_eval.engine.runtime import RunResult, Runtime
 from gage_eval.engine.settings import settings_from_env_and_flags
 from gage_eval.errors import RunInterrupted, attach_config_file
@@ -19,7 +19,7 @@ def execute_run(config: Path, flags: dict[str, Any]) -> RunResult:
     cfg, settings = prepare(config, settings)
     try:
         with attach_config_file(config):
-            result = asyncio.run(Runtime(cfg, settings).run())
+            result = event_loop.run(Runtime(cfg, settings).run())
     except KeyboardInterrupt:
         raise RunInterrupted() from None
     print_result(result)

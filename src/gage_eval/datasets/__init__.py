@@ -7,7 +7,11 @@ from pathlib import Path
 
 from gage_eval.config.models import DatasetSpec
 from gage_eval.datasets.base import DatasetLoader
-from gage_eval.datasets.preprocess import BasePreprocessor, DatasetPreprocessor, PluginPreprocessor
+from gage_eval.datasets.preprocess import (
+    BasePreprocessor,
+    DatasetPreprocessor,
+    PluginPreprocessor,
+)
 from gage_eval.errors import ConfigError
 from gage_eval.registry import registry
 from gage_eval.sample import Sample

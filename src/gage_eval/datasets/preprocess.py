@@ -103,7 +103,7 @@ class BasePreprocessor:
             where = ".".join(str(p) for p in err["loc"])
             raise self._fail(number, f"field '{where}': {err['msg']}",
                              "fix the record or choose a preprocessor that matches this schema") from None
-        for name, fn, hook_kwargs in self._hooks:
+        for _name, fn, hook_kwargs in self._hooks:
             fn(sample, **hook_kwargs)
         refs = _media_refs([m.model_dump() for m in sample.messages]) if any(
             not isinstance(m.content, str) for m in sample.messages) else {}

@@ -5,7 +5,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gage_eval.backends.base import Backend
-from gage_eval.config.models import DatasetSpec, MetricSpec, PipelineConfig, ReportingSpec, StepSpec
+from gage_eval.config.models import (
+    DatasetSpec,
+    MetricSpec,
+    PipelineConfig,
+    ReportingSpec,
+    StepSpec,
+)
 from gage_eval.engine.model_call import ModelCaller, RetryPolicy
 from gage_eval.engine.response_cache import ResponseCache
 from gage_eval.engine.settings import DEFAULT_CONCURRENCY, DEFAULT_PREFETCH, RunSettings
@@ -15,6 +21,7 @@ from gage_eval.metrics.base import Metric
 from gage_eval.prompts import PromptTemplate, build_prompt
 from gage_eval.registry import registry
 from gage_eval.roles.base import RoleAdapter, RoleResources
+
 
 def _backend_config(config: dict[str, Any], settings: RunSettings, path: str) -> dict[str, Any]:
     """Resolve secrets and CLI overrides into the backend's config (the backend never reads the env)."""

@@ -36,7 +36,9 @@ class RequestStats:
 
     def as_dict(self) -> dict[str, object]:
         lat = sorted(self.latencies_ms)
-        pct = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else None)
+
+        def pct(q: float) -> float | None:
+            return lat[min(len(lat) - 1, int(q * len(lat)))] if lat else None
         return {"requests": self.requests, "retries": self.retries, "errors": self.errors,
                 "cache_hits": self.cache_hits, "prompt_tokens": self.prompt_tokens,
                 "completion_tokens": self.completion_tokens,

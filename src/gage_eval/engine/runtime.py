@@ -16,7 +16,13 @@ import orjson
 from gage_eval.config.models import PipelineConfig
 from gage_eval.config.templates import canonical_digest
 from gage_eval.datasets import iter_samples
-from gage_eval.engine.build import aggregations, build_adapters, build_callers, build_prompts, plan_tasks
+from gage_eval.engine.build import (
+    aggregations,
+    build_adapters,
+    build_callers,
+    build_prompts,
+    plan_tasks,
+)
 from gage_eval.engine.model_call import ModelCaller
 from gage_eval.engine.response_cache import ResponseCache
 from gage_eval.engine.resume import load_and_compact
@@ -30,7 +36,11 @@ from gage_eval.observability.progress import LoopStats, make_progress
 from gage_eval.observability.trace import EventSink, EventTrace, FileSink
 from gage_eval.redact import redact
 from gage_eval.registry import registry
-from gage_eval.report.summary import aggregate_samples, package_versions, write_json_atomic
+from gage_eval.report.summary import (
+    aggregate_samples,
+    package_versions,
+    write_json_atomic,
+)
 from gage_eval.roles.base import RoleResources
 from gage_eval.steps.chain import StepChain
 

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gage_eval.errors import ConfigError
 
-
 # Defaults when neither the config nor the CLI sets them.
 DEFAULT_CONCURRENCY = 8
 DEFAULT_PREFETCH = 2

@@ -10,6 +10,7 @@ import math
 from array import array
 from typing import Any
 
+
 class RunningStat:
     def __init__(self, aggregation: str = "mean") -> None:
         self.aggregation = aggregation

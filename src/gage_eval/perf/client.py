@@ -113,29 +113,37 @@ async def _read_stream(resp: aiohttp.ClientResponse, record: RequestRecord, star
     done = False
     parts: list[str] = []
     cut = ""
+    buffer = b""
     try:
-        async for raw in resp.content:
-            line = raw.strip()
-            if not line.startswith(b"data:"):
-                continue
-            payload = line[5:].strip()
-            if payload == b"[DONE]":
-                done = True
-                break
-            chunk = orjson.loads(payload)
-            if chunk.get("usage"):
-                _usage(record, chunk["usage"])
-            text = _delta_text(chunk, chat)
-            if not text:
-                continue
+        # Raw reads rather than readline(): one await per network read keeps the client's own cost per
+        # token low, so the arrival time stamped here is the time the bytes reached us.
+        async for data in resp.content.iter_any():
             now = time.perf_counter()
-            if last is None:
-                record.ttft_s = now - start
-            else:
-                record.itl_s.append(now - last)
-            last = now
-            chunks += 1
-            parts.append(text)
+            buffer += data
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                line = line.strip()
+                if not line.startswith(b"data:"):
+                    continue
+                payload = line[5:].strip()
+                if payload == b"[DONE]":
+                    done = True
+                    break
+                chunk = orjson.loads(payload)
+                if chunk.get("usage"):
+                    _usage(record, chunk["usage"])
+                text = _delta_text(chunk, chat)
+                if not text:
+                    continue
+                if last is None:
+                    record.ttft_s = now - start
+                else:
+                    record.itl_s.append(now - last)
+                last = now
+                chunks += 1
+                parts.append(text)
+            if done:
+                break
     except aiohttp.ClientPayloadError:
         cut = " (connection closed mid-stream)"
     record.latency_s = time.perf_counter() - start

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
-from collections import Counter, defaultdict
+from collections import Counter
 from importlib import metadata
 from pathlib import Path
 from typing import Any

@@ -336,13 +336,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"READY {await server.start()}", flush=True)
         await asyncio.Event().wait()
 
-    try:  # uvloop halves the server's per-request overhead, so it stays out of the client's measurements
-        import uvloop
-        loop_factory = uvloop.new_event_loop
-    except ImportError:
-        loop_factory = None
-    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(serve())
+    from gage_eval.engine import event_loop
+
+    # uvloop (when installed) halves the server's per-request overhead, so its own latency stays out of
+    # what clients measure.
+    with contextlib.suppress(KeyboardInterrupt):
+        event_loop.run(serve())
 
 
 if __name__ == "__main__":
