@@ -137,3 +137,21 @@ def test_cli_non_json_replies_are_counted_failures(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     perf = json.loads((tmp_path / "bad" / "perf.json").read_text())
     assert perf["levels"][0]["failed"] == 3 and perf["levels"][0]["completed"] == 0
+
+
+def test_html_report_shows_the_plots_in_chromium(tmp_path: Path) -> None:
+    from gage_eval.testing.server import start_server_process
+    from tests.browser import chromium_page
+
+    with start_server_process(ttft_ms=10, itl_ms=1) as (_, url):
+        proc = _perf_cli("--url", f"{url}/chat/completions", "--model", "m", "--parallel", "1", "2", "--number", "6",
+                         "--max-tokens", "8", "--output-dir", str(tmp_path), "--run-id", "h")
+    assert proc.returncode == 0, proc.stderr
+    with chromium_page() as page:
+        page.goto((tmp_path / "h" / "perf_report.html").as_uri())
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
+        titles = [t.text_content() for t in page.locator(".gtitle").all()]
+        assert titles == ["Latency percentiles vs parallel level", "Throughput vs parallel level", "TTFT histogram"]
+        assert page.locator("#levels tr").count() == 3  # header + two levels
+        assert page.locator(".js-plotly-plot .scatterlayer .trace").count() >= 8
+        page.screenshot(path=str(tmp_path / "perf_report.png"), full_page=True)

@@ -5,7 +5,6 @@ Nothing here raises on bad artifacts; what is missing or unreadable is collected
 """
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,8 +116,9 @@ def _flock_held(lock: Path) -> bool | None:
         text = Path("/proc/locks").read_text()
     except OSError:
         return None
-    dev = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
-    return any(line.split()[5:6] == [dev] for line in text.splitlines() if "FLOCK" in line)
+    # Match the inode only: on overlay filesystems /proc/locks may name another device number.
+    suffix = f":{st.st_ino}"
+    return any(f.endswith(suffix) for line in text.splitlines() if "FLOCK" in line for f in line.split()[5:6])
 
 
 def _status(info: RunInfo) -> str:
