@@ -12,10 +12,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 
 def _register() -> None:
-    from gage_eval.cli import config_cmds, perf_cmd, registry_cmds, run_cmd
+    from gage_eval.cli import config_cmds, perf_cmd, registry_cmds, run_cmd, view_cmds
 
     run_cmd.register(app)
     perf_cmd.register(app)
+    view_cmds.register(app)
     config_cmds.register(app)
     registry_cmds.register(app)
 

@@ -10,33 +10,50 @@ from gage_eval.errors import DatasetError
 
 
 class DatasetLoader:
-    def __init__(self, spec: DatasetSpec, base_dir: Path | None = None, config_path: str | None = None) -> None:
+    """Subclasses implement `iter_records`; it must stream (never materialize the whole dataset).
+
+    `config_path` (e.g. ``datasets[2]``) is set by the runtime so errors can point into the config.
+    """
+
+    #: What the numbers from `iter_records` count. Text loaders yield line numbers (blank lines are
+    #: skipped, so they can run ahead of the record count) and error messages say "line N".
+    number_unit: str = "record"
+
+    def __init__(self, spec: DatasetSpec, base_dir: Path | None = None, *, config_path: str | None = None) -> None:
         self.spec = spec
         self.base_dir = base_dir
-        self.config_path = config_path or "datasets[?]"
+        self.config_path = config_path
 
     def iter_records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Yield ``(record_number, record)`` with record numbers starting at 1."""
         raise NotImplementedError
+
+    def describe(self) -> str:
+        """What to name in error messages: the data file or the hub id."""
+        return str(self.spec.params.get("path") or self.spec.hub_params.hub_id or self.spec.dataset_id)
 
     def check(self) -> None:
         """Cheap pre-flight for `gage validate`: local files named in params.path must exist."""
         if self.spec.params.get("path"):
             self.resolve_path(self.spec.params["path"])
 
-    def describe(self) -> str:
-        return str(self.spec.params.get("path") or self.spec.hub_params.hub_id or self.spec.dataset_id)
+    def cfg(self, key: str) -> str:
+        """The config path of one of this dataset's keys, e.g. ``datasets[0].params.path``."""
+        return f"{self.config_path}.{key}" if self.config_path else key
 
-    def resolve_path(self, raw: str | None, key: str = "path") -> Path:
-        """Relative paths: the cwd first (spec: repo-root relative), then the config file's directory."""
+    def resolve_path(self, raw: Any, key: str = "params.path") -> Path:
+        """Relative paths: the cwd first (configs are usually run from the repo root), then the config's folder."""
         if not raw:
-            raise DatasetError(f"dataset '{self.spec.dataset_id}' has no params.{key}",
-                               path=f"{self.config_path}.params.{key}", fix="set the path of the data file")
-        path = Path(raw).expanduser()
-        candidates = [path] if path.is_absolute() else [Path.cwd() / path] + (
-            [self.base_dir / path] if self.base_dir else [])
+            raise DatasetError(f"dataset '{self.spec.dataset_id}' has no {key}", path=self.cfg(key),
+                               fix="set the path of the data file or folder")
+        path = Path(str(raw)).expanduser()
+        candidates = [path] if path.is_absolute() else [Path.cwd() / path]
+        if not path.is_absolute() and self.base_dir is not None:
+            candidates.append(Path(self.base_dir) / path)
         for candidate in candidates:
             if candidate.exists():
                 return candidate
-        raise DatasetError(f"dataset file not found: {raw}", file=str(raw), path=f"{self.config_path}.params.{key}",
+        tried = " or ".join(str(c) for c in candidates)
+        raise DatasetError(f"dataset file not found (tried {tried})", file=str(raw), path=self.cfg(key),
                            fix="check the path; relative paths are tried against the current directory, then "
                                "the config file's directory")

@@ -36,6 +36,7 @@ from gage_eval.observability.progress import LoopStats, make_progress
 from gage_eval.observability.trace import EventSink, EventTrace, FileSink
 from gage_eval.redact import redact
 from gage_eval.registry import registry
+from gage_eval.report.html import write_report
 from gage_eval.report.summary import (
     aggregate_samples,
     package_versions,
@@ -262,6 +263,10 @@ class Runtime:
         write_json_atomic(self.run_dir / "summary.json", summary)
         for report in task_reports:
             self._task_sinks(report["task_id"], summary)
+        try:
+            write_report(self.run_dir)
+        except Exception as exc:  # noqa: BLE001 - a report problem must never cost the run its results
+            log.warning("report.html not written: %s (regenerate with `gage report %s`)", exc, self.run_dir)
         return summary
 
     def _task_sinks(self, task_id: str, summary: dict[str, Any]) -> None:

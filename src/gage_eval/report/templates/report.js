@@ -1,0 +1,293 @@
+/* gage-eval report: sample browser and charts. Runs from disk (static) or under `gage view` (server).
+   Sample text is untrusted model output: it is only ever inserted with textContent, never as HTML. */
+(function () {
+  "use strict";
+  const page = JSON.parse(document.getElementById("gage-page").textContent);
+  const F = {};
+  page.fields.forEach(function (name, i) { F[name] = i; });
+  const PAGE_SIZE = 50;
+  const state = { rows: [], order: [], view: [], page: 0, task: "", outcome: "all", q: "", epoch: 0,
+                  selected: -1, complete: !page.live, lower: null };
+  const chunkCache = {};
+  const $ = function (id) { return document.getElementById(id); };
+  const domReady = new Promise(function (resolve) {
+    if (document.readyState !== "loading") resolve(); else document.addEventListener("DOMContentLoaded", resolve);
+  });
+
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  async function decodeBlob(text) {
+    let stream;
+    try {
+      stream = (await fetch("data:application/octet-stream;base64," + text)).body;
+    } catch (e) {  // some browsers refuse fetch() of data: URLs on file:// pages
+      const bin = atob(text);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      stream = new Blob([bytes]).stream();
+    }
+    return JSON.parse(await new Response(stream.pipeThrough(new DecompressionStream("gzip"))).text());
+  }
+
+  function outcome(r) {
+    if (!r[F.ok]) return "error";
+    if (r[F.score] === null || r[F.score] === undefined) return "unscored";
+    return r[F.score] >= 0.5 ? "correct" : "incorrect";
+  }
+
+  function fmt(v, digits) {
+    if (v === null || v === undefined) return "—";
+    if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toFixed(digits === undefined ? 3 : digits);
+    return String(v);
+  }
+
+  function taskRank() {
+    const rank = new Map();
+    page.tasks.forEach(function (t) { if (!rank.has(t)) rank.set(t, rank.size); });
+    state.rows.forEach(function (r) { if (!rank.has(r[F.task])) rank.set(r[F.task], rank.size); });
+    return rank;
+  }
+
+  function setRows(rows) {
+    state.rows = rows;
+    const rank = taskRank();
+    // Stable order by (task, seq) whatever order concurrent workers finished in.
+    state.order = rows.map(function (_, i) { return i; });
+    state.order.sort(function (a, b) {
+      const ra = rows[a], rb = rows[b];
+      const d = rank.get(ra[F.task]) - rank.get(rb[F.task]);
+      if (d) return d;
+      const sa = ra[F.seq] === null ? Infinity : ra[F.seq], sb = rb[F.seq] === null ? Infinity : rb[F.seq];
+      return sa === sb ? a - b : sa - sb;
+    });
+    state.lower = null;
+    const select = $("f-task");
+    const have = new Set(Array.from(select.options).map(function (o) { return o.value; }));
+    rank.forEach(function (_, t) {
+      if (!have.has(t)) { const o = el("option", null, t); o.value = t; select.appendChild(o); }
+    });
+    applyFilter(false);
+  }
+
+  function haystack(i) {
+    if (!state.lower) state.lower = new Array(state.rows.length);
+    let s = state.lower[i];
+    if (s === undefined) {
+      const r = state.rows[i];
+      s = state.lower[i] = (r[F.id] + "\n" + r[F.prompt] + "\n" + r[F.answer]).toLowerCase();
+    }
+    return s;
+  }
+
+  function applyFilter(resetPage) {
+    const counts = { all: 0, correct: 0, incorrect: 0, error: 0 };
+    const view = [];
+    const q = state.q.toLowerCase();
+    for (const i of state.order) {
+      const r = state.rows[i];
+      if (state.task && r[F.task] !== state.task) continue;
+      if (q && haystack(i).indexOf(q) < 0) continue;
+      const o = outcome(r);
+      counts.all++;
+      if (o in counts) counts[o]++;
+      if (state.outcome === "all" || o === state.outcome) view.push(i);
+    }
+    state.view = view;
+    if (resetPage) state.page = 0;
+    state.page = Math.min(state.page, Math.max(0, Math.ceil(view.length / PAGE_SIZE) - 1));
+    document.querySelectorAll("#f-outcome button").forEach(function (b) {
+      b.querySelector("b").textContent = String(counts[b.dataset.outcome]);
+    });
+    render();
+  }
+
+  function render() {
+    const tbody = document.querySelector("#sample-table tbody");
+    const frag = document.createDocumentFragment();
+    const start = state.page * PAGE_SIZE;
+    state.view.slice(start, start + PAGE_SIZE).forEach(function (i) {
+      const r = state.rows[i];
+      const o = outcome(r);
+      const tr = el("tr", "o-" + o + (i === state.selected ? " selected" : ""));
+      tr.dataset.row = String(i);
+      tr.appendChild(el("td", "num", i + 1));
+      tr.appendChild(el("td", null, r[F.task]));
+      tr.appendChild(el("td", "mono", r[F.id]));
+      const td = el("td"); td.appendChild(el("span", "badge o-" + o, o === "error" ? "error: " + r[F.reason] : o));
+      tr.appendChild(td);
+      tr.appendChild(el("td", "num", fmt(r[F.score])));
+      tr.appendChild(el("td", "num", fmt(r[F.latency_ms], 1)));
+      tr.appendChild(el("td", "clip", r[F.prompt]));
+      tr.appendChild(el("td", "clip", r[F.answer]));
+      frag.appendChild(tr);
+    });
+    tbody.replaceChildren(frag);
+    if (!state.view.length) {
+      const tr = el("tr"); const td = el("td", "empty", state.rows.length ? "no sample matches the filter" : "no samples recorded yet");
+      td.colSpan = 8; tr.appendChild(td); tbody.appendChild(tr);
+    }
+    const pages = Math.max(1, Math.ceil(state.view.length / PAGE_SIZE));
+    $("page-label").textContent = "page " + (state.page + 1) + " of " + pages;
+    $("sample-count").textContent = state.view.length + " of " + state.rows.length + " samples";
+    document.body.dataset.samplesReady = "1";
+  }
+
+  async function getRecord(i) {
+    if (page.mode === "server") {
+      const resp = await fetch(page.api + "/samples/" + i + "?epoch=" + state.epoch);
+      const body = await resp.json();
+      return resp.ok ? body : { __missing: body.detail || "sample not available" };
+    }
+    const k = Math.floor(i / page.chunkSize);
+    if (k >= page.chunks) return { __missing: "details of this sample are not embedded (report size cap); `gage view` shows them" };
+    await domReady;
+    if (!chunkCache[k]) chunkCache[k] = decodeBlob($("gage-chunk-" + k).textContent);
+    return (await chunkCache[k])[i - k * page.chunkSize];
+  }
+
+  function section(parent, title, body) {
+    const box = el("div", "section");
+    box.appendChild(el("h4", null, title));
+    box.appendChild(body);
+    parent.appendChild(box);
+  }
+
+  function pre(value) {
+    return el("pre", null, typeof value === "string" ? value : JSON.stringify(value, null, 2));
+  }
+
+  function contentText(content) {
+    if (typeof content === "string") return content;
+    if (!Array.isArray(content)) return JSON.stringify(content);
+    return content.map(function (p) {
+      if (p && p.type === "text") return p.text;
+      const url = p && (p.image_url || p.audio_url || p.file_url);
+      return "[" + (p && p.type) + (url ? ": " + (url.url || url) : "") + "]";
+    }).join("\n");
+  }
+
+  function isEmpty(v) {
+    return v === null || v === undefined || (Array.isArray(v) && !v.length) ||
+      (typeof v === "object" && !Array.isArray(v) && !Object.keys(v).length);
+  }
+
+  async function showDetail(i) {
+    state.selected = i;
+    render();
+    const box = $("sample-detail");
+    box.replaceChildren(el("p", "muted", "loading…"));
+    const rec = await getRecord(i);
+    if (state.selected !== i) return;
+    const row = state.rows[i];
+    box.replaceChildren();
+    const head = el("div", "detail-head");
+    head.appendChild(el("b", "mono", row[F.id]));
+    head.appendChild(el("span", "muted", " · " + row[F.task] + " · #" + (i + 1) + " "));
+    head.appendChild(el("span", "badge o-" + outcome(row), outcome(row)));
+    box.appendChild(head);
+    if (!rec || rec.__missing) { box.appendChild(el("p", "notice warn", (rec && rec.__missing) || "not available")); return; }
+    const sample = rec.sample || {};
+    const msgs = el("div", "messages");
+    (sample.messages || []).forEach(function (m) {
+      const d = el("div", "msg role-" + m.role);
+      d.appendChild(el("div", "role", m.role));
+      d.appendChild(el("pre", null, contentText(m.content)));
+      msgs.appendChild(d);
+    });
+    if (!(sample.messages || []).length) msgs.appendChild(pre(sample.inputs || {}));
+    section(box, "Messages", msgs);
+    ["label", "references", "choices"].forEach(function (k) { if (!isEmpty(sample[k])) section(box, k, pre(sample[k])); });
+    const out = rec.model_output || {};
+    const outBox = el("div");
+    outBox.appendChild(el("pre", "answer", out.answer === undefined ? "(no model output)" : out.answer));
+    const facts = ["finish_reason", "latency_ms", "usage", "cached"].filter(function (k) { return out[k] !== undefined; })
+      .map(function (k) { return k + ": " + (typeof out[k] === "object" ? JSON.stringify(out[k]) : fmt(out[k], 1)); });
+    if (facts.length) outBox.appendChild(el("div", "muted", facts.join(" · ")));
+    section(box, "Model output", outBox);
+    if ((rec.predict_result || []).length > 1) section(box, "All predictions", pre(rec.predict_result));
+    section(box, "Judge output", isEmpty(rec.judge_output) ? el("p", "muted", "no judge for this sample") : pre(rec.judge_output));
+    const mt = el("table", "grid small");
+    Object.keys(rec.metrics || {}).forEach(function (k) {
+      const tr = el("tr"); tr.appendChild(el("td", null, k)); tr.appendChild(el("td", "num", fmt(rec.metrics[k], 4)));
+      mt.appendChild(tr);
+    });
+    section(box, "Metrics", Object.keys(rec.metrics || {}).length ? mt : el("p", "muted", "no metrics"));
+    if (!isEmpty(rec.metric_details)) section(box, "Metric details", pre(rec.metric_details));
+    if (rec.error) section(box, "Error", pre(rec.error));
+    if (!isEmpty(rec.timings_ms)) section(box, "Timings (ms)", pre(rec.timings_ms));
+  }
+
+  function wire() {
+    $("f-task").addEventListener("change", function (e) { state.task = e.target.value; applyFilter(true); });
+    let timer = null;
+    $("f-search").addEventListener("input", function (e) {
+      clearTimeout(timer);
+      timer = setTimeout(function () { state.q = e.target.value.trim(); applyFilter(true); }, 150);
+    });
+    document.querySelectorAll("#f-outcome button").forEach(function (b) {
+      b.addEventListener("click", function () {
+        document.querySelectorAll("#f-outcome button").forEach(function (x) { x.classList.toggle("on", x === b); });
+        state.outcome = b.dataset.outcome;
+        applyFilter(true);
+      });
+    });
+    document.querySelectorAll("#pager button").forEach(function (b) {
+      b.addEventListener("click", function () {
+        const last = Math.max(0, Math.ceil(state.view.length / PAGE_SIZE) - 1);
+        state.page = { first: 0, prev: Math.max(0, state.page - 1), next: Math.min(last, state.page + 1), last: last }[b.dataset.go];
+        render();
+      });
+    });
+    document.querySelector("#sample-table tbody").addEventListener("click", function (e) {
+      const tr = e.target.closest("tr[data-row]");
+      if (tr) showDetail(Number(tr.dataset.row));
+    });
+  }
+
+  async function poll() {
+    try {
+      const resp = await fetch(page.api + "/rows?start=" + state.rows.length + "&epoch=" + state.epoch);
+      const body = await resp.json();
+      if (body.epoch !== state.epoch) { state.epoch = body.epoch; setRows(body.rows); }
+      else if (body.rows.length || !state.rows.length) setRows(state.rows.concat(body.rows));
+      state.complete = body.complete;
+      const status = $("run-status");
+      status.textContent = body.status; status.className = "badge status-" + body.status;
+      const when = new Date().toLocaleTimeString();
+      $("live-status").textContent = body.complete
+        ? (page.live ? "· run finished at " + when + " — reload for the final summary" : "")
+        : "· live: " + state.rows.length + " samples, updated " + when;
+    } catch (e) {
+      $("live-status").textContent = "· viewer unreachable, retrying";
+    }
+    if (!state.complete) setTimeout(poll, page.pollMs || 1000);
+  }
+
+  window.gageRenderCharts = function () {
+    const figures = JSON.parse(document.getElementById("gage-charts").textContent);
+    if (!window.Plotly) {
+      const note = $("charts-note");
+      note.hidden = false;
+      note.textContent = "charts need plotly.js, which is not available here (pip install plotly)";
+      return;
+    }
+    Object.keys(figures).forEach(function (key) {
+      const fig = figures[key];
+      window.Plotly.newPlot("chart-" + key, fig.data, fig.layout, { displaylogo: false, responsive: true });
+    });
+  };
+
+  wire();
+  if (page.mode === "server") {
+    poll();
+  } else {
+    decodeBlob($("gage-rows").textContent).then(setRows).catch(function (e) {
+      $("sample-count").textContent = "cannot decode the embedded samples: " + e;
+    });
+  }
+})();

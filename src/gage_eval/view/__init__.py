@@ -1,0 +1,1 @@
+"""`gage view`: a local web app over a directory of runs."""

@@ -1,0 +1,97 @@
+"""The FastAPI app of `gage view`: runs, live run pages, comparisons, leaderboard. Binds 127.0.0.1 only."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from gage_eval.report.compare import compare_runs
+from gage_eval.report.html import _plotly_js, render_report
+from gage_eval.report.run_data import compact, iter_records, load_run
+from gage_eval.view import pages
+from gage_eval.view.runs import list_runs, resolve_run
+
+BATCH = 5000  # samples per poll: a 100k-sample run streams in within a few polls
+
+
+def create_app(runs_dir: Path) -> FastAPI:
+    app = FastAPI(title="gage view", docs_url=None, redoc_url=None, openapi_url=None)
+    root = runs_dir.resolve()
+
+    @app.exception_handler(Exception)
+    async def friendly(request: Request, exc: Exception) -> HTMLResponse:
+        # A broken artifact must show as a message, never as a 500 page.
+        return HTMLResponse(pages.error_page(f"could not show this page: {type(exc).__name__}: {exc}"), status_code=200)
+
+    def missing(run_id: str) -> HTMLResponse:
+        return HTMLResponse(pages.error_page(f"no run named '{run_id}' in {root}"), status_code=404)
+
+    @app.get("/", response_class=HTMLResponse)
+    def index() -> str:
+        return pages.runs_page(list_runs(root))
+
+    @app.get("/runs/{run_id}", response_class=HTMLResponse)
+    def run_page(run_id: str) -> Response:
+        path = resolve_run(root, run_id)
+        if path is None:
+            return missing(run_id)
+        return HTMLResponse(render_report(path, live_url=f"/api/runs/{run_id}/samples", plotly_url="/static/plotly.js"))
+
+    @app.get("/runs/{run_id}/report.html", response_class=HTMLResponse)
+    def report_file(run_id: str) -> Response:
+        path = resolve_run(root, run_id)
+        return missing(run_id) if path is None else HTMLResponse(render_report(path))
+
+    @app.get("/api/runs/{run_id}/samples")
+    def samples(run_id: str, after: int = 0) -> Response:
+        path = resolve_run(root, run_id)
+        if path is None:
+            return JSONResponse({"error": f"no run named '{run_id}'"}, status_code=404)
+        batch, next_line = [], after
+        for number, record in iter_records(path, start_line=after):
+            batch.append(compact(record))
+            next_line = number + 1
+            if len(batch) >= BATCH:
+                break
+        finished = load_run(path).summary is not None and len(batch) < BATCH
+        return Response(json.dumps({"samples": batch, "next_line": next_line, "finished": finished}),
+                        media_type="application/json")
+
+    @app.get("/compare", response_class=HTMLResponse)
+    def compare(runs: list[str] = Query(default=[])) -> Response:  # noqa: B008 - FastAPI idiom
+        if len(runs) < 2:
+            return HTMLResponse(pages.error_page("pick at least two runs to compare"))
+        paths = [resolve_run(root, r) for r in runs]
+        unknown = [r for r, p in zip(runs, paths) if p is None]
+        if unknown:
+            return missing(", ".join(unknown))
+        tables = [(other, compare_runs(paths[0], path)) for other, path in zip(runs[1:], paths[1:])]
+        return HTMLResponse(pages.compare_page(runs, tables))
+
+    @app.get("/leaderboard", response_class=HTMLResponse)
+    def leaderboard(metric: str | None = None) -> str:
+        runs = list_runs(root)
+        metrics = sorted({m for r in runs for m in ((r.summary or {}).get("metrics") or {})})
+        metric = metric or (metrics[0] if metrics else None)
+        return pages.leaderboard_page(runs, metric, metrics, _step_chart(runs, metric))
+
+    @app.get("/static/plotly.js")
+    def plotly_js() -> Response:
+        return Response(_plotly_js(), media_type="application/javascript",
+                        headers={"Cache-Control": "max-age=86400"})
+
+    return app
+
+
+def _step_chart(runs: list, metric: str | None) -> str:
+    points = sorted((r.step, r.metric(metric), r.run_id) for r in runs
+                    if metric and r.step is not None and r.metric(metric) is not None)
+    if len(points) < 2:
+        return ""
+    data = {"x": [p[0] for p in points], "y": [p[1] for p in points], "text": [p[2] for p in points],
+            "mode": "lines+markers", "type": "scatter"}
+    layout = {"title": {"text": f"{metric} vs checkpoint step"}, "xaxis": {"title": {"text": "step"}}, "height": 360}
+    return (f"<div id='step-chart'></div><script>Plotly.newPlot('step-chart', [{json.dumps(data)}], "
+            f"{json.dumps(layout)}, {{displaylogo: false}});</script>")

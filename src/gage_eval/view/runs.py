@@ -1,0 +1,52 @@
+"""Discovering runs in a directory and reading what the viewer lists about each."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gage_eval.report.run_data import load_run
+
+_STEP = re.compile(r"(?:checkpoint|ckpt|step|global_step|iter)[-_]?(\d+)", re.I)
+
+
+@dataclass
+class RunEntry:
+    run_id: str
+    path: Path
+    status: str
+    summary: dict[str, Any] | None
+    step: int | None
+
+    def metric(self, name: str) -> float | None:
+        return ((self.summary or {}).get("metrics", {}).get(name) or {}).get("value")
+
+
+def checkpoint_step(run_id: str, summary: dict[str, Any] | None) -> int | None:
+    meta = ((summary or {}).get("run") or {})
+    for value in (meta.get("checkpoint_step"), meta.get("step")):
+        if isinstance(value, int):
+            return value
+    match = _STEP.search(run_id) or _STEP.search(str(meta.get("config_name") or ""))
+    return int(match.group(1)) if match else None
+
+
+def is_run_dir(path: Path) -> bool:
+    return path.is_dir() and any((path / f).exists() for f in ("samples.jsonl", "summary.json", "run_meta.json"))
+
+
+def list_runs(root: Path) -> list[RunEntry]:
+    runs = []
+    for path in sorted(p for p in root.iterdir() if is_run_dir(p)) if root.is_dir() else []:
+        data = load_run(path)
+        runs.append(RunEntry(path.name, path, data.status, data.summary, checkpoint_step(path.name, data.summary)))
+    return runs
+
+
+def resolve_run(root: Path, run_id: str) -> Path | None:
+    """Only direct children of the runs directory; anything else (../, absolute paths) is not a run."""
+    if not run_id or "/" in run_id or "\\" in run_id or run_id in (".", ".."):
+        return None
+    path = root / run_id
+    return path if is_run_dir(path) else None
