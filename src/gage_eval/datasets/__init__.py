@@ -1,54 +1,80 @@
-"""Datasets: loaders (jsonl, hf_hub), the preprocess pipeline and doc_to_* hooks."""
+"""Datasets: loaders (jsonl, hf_hub), the preprocess pipeline and doc_to_* hooks.
+
+`iter_samples(spec)` streams standardized Samples: a loader (registry kind `dataset_loaders`) yields raw
+records lazily and a preprocessor (kind `dataset_preprocessors`, from ``params.preprocess``) turns each
+into a validated Sample. Everything that can be resolved once (classes, hooks, kwargs) is resolved
+before the first record, so the per-record cost is the JSON parse plus one pydantic validation.
+"""
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from gage_eval.config.models import DatasetSpec
 from gage_eval.datasets.base import DatasetLoader
 from gage_eval.datasets.preprocess import (
+    HOOK_NAMES,
     BasePreprocessor,
     DatasetPreprocessor,
     PluginPreprocessor,
+    RecordError,
+    make_preprocessor,
 )
 from gage_eval.errors import ConfigError
 from gage_eval.registry import registry
 from gage_eval.sample import Sample
 
-__all__ = ["BasePreprocessor", "DatasetLoader", "DatasetPreprocessor", "build_loader", "build_preprocessor",
-           "iter_samples"]
+__all__ = ["BasePreprocessor", "DatasetLoader", "DatasetPreprocessor", "PluginPreprocessor", "RecordError",
+           "build_loader", "build_preprocessor", "iter_samples"]
 
 
 def build_loader(spec: DatasetSpec, base_dir: Path | None = None, config_path: str | None = None) -> DatasetLoader:
-    path = config_path or "datasets[?]"
-    cls = registry.get("dataset_loaders", spec.loader, config_path=f"{path}.loader")
-    return cls(spec, base_dir=base_dir, config_path=path)
+    cls = registry.get("dataset_loaders", spec.loader, config_path=_at(config_path, "loader"))
+    loader = cls(spec, base_dir)
+    loader.config_path = config_path
+    return loader
 
 
-def build_preprocessor(spec: DatasetSpec, source: str, config_path: str | None = None) -> BasePreprocessor:
-    path = config_path or "datasets[?]"
+def build_preprocessor(spec: DatasetSpec, source: str = "", config_path: str | None = None,
+                       number_unit: str = "record") -> BasePreprocessor:
     params = spec.params
-    cls = registry.get("dataset_preprocessors", params.get("preprocess", "default"),
-                       config_path=f"{path}.params.preprocess")
-    hooks = {k: v for k, v in params.items() if k.startswith("doc_to_")}
-    common = {"dataset_id": spec.dataset_id, "source": source, "hooks": hooks, **params.get("preprocess_kwargs", {})}
-    if isinstance(cls, type) and issubclass(cls, BasePreprocessor):
-        return cls(**common)
-    if isinstance(cls, type) and issubclass(cls, DatasetPreprocessor):
-        return PluginPreprocessor(cls(), **common)
-    raise ConfigError(f"'{params.get('preprocess')}' is not a preprocessor", path=f"{path}.params.preprocess",
-                      fix="register a BasePreprocessor or DatasetPreprocessor subclass")
+    name = params.get("preprocess") or "default"
+    obj = registry.get("dataset_preprocessors", str(name), config_path=_at(config_path, "params.preprocess"))
+    raw_kwargs = params.get("preprocess_kwargs") or {}
+    if not isinstance(raw_kwargs, dict):
+        raise ConfigError("params.preprocess_kwargs must be a mapping",
+                          path=_at(config_path, "params.preprocess_kwargs"), fix="write it as key: value pairs")
+    kwargs: dict[str, Any] = dict(raw_kwargs)
+    # doc_to_* hooks may sit in params (preferred) or, GAGE-style, inside preprocess_kwargs.
+    hooks = {k: kwargs.pop(k) for k in list(kwargs) if k.startswith(HOOK_NAMES)}
+    hooks.update({k: v for k, v in params.items() if k.startswith(HOOK_NAMES)})
+    return make_preprocessor(obj, where=_at(config_path, "params.preprocess"), dataset_id=spec.dataset_id,
+                             source=source, hooks=hooks, config_path=config_path, number_unit=number_unit,
+                             **kwargs)
 
 
 def iter_samples(spec: DatasetSpec, base_dir: Path | None = None, config_path: str | None = None,
                  max_samples: int | None = None) -> Iterator[Sample]:
-    """Stream standardized Samples; memory stays flat whatever the file size."""
+    """Stream standardized Samples; memory stays flat whatever the dataset size.
+
+    Loader and preprocessor are built now (so config mistakes surface at the call); records are read
+    only as the iterator is consumed.
+    """
     loader = build_loader(spec, base_dir, config_path)
-    preprocessor = build_preprocessor(spec, loader.describe(), config_path)
+    preprocessor = build_preprocessor(spec, loader.describe(), config_path, loader.number_unit)
+    return _generate(loader, preprocessor, max_samples)
+
+
+def _generate(loader: DatasetLoader, preprocessor: BasePreprocessor, max_samples: int | None) -> Iterator[Sample]:
     records = loader.iter_records()
     if max_samples is not None:
         records = itertools.islice(records, max_samples)
     transform = preprocessor.transform
-    for number, record in records:
-        yield transform(record, number)
+    for index, (number, record) in enumerate(records):
+        yield transform(record, index, number)
+
+
+def _at(config_path: str | None, key: str) -> str:
+    return f"{config_path}.{key}" if config_path else key

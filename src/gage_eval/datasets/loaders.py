@@ -229,8 +229,9 @@ class HFHubLoader(DatasetLoader):
             split_problem = "split" in str(exc).lower()
             raise DatasetError(f"cannot load local dataset: {_first_line(exc)}", file=str(path),
                                path=self.cfg("hub_params.split" if split_problem else "params.path"),
-                               fix=("set hub_params.split to a split the data has (file names such as "
-                                    "data/test-00000-of-00001.parquet name the split)") if split_problem else
+                               fix=("set hub_params.split to a split the data has: file names such as "
+                                    "data/test-00000-of-00001.parquet name the split; files named otherwise "
+                                    "form the 'train' split") if split_problem else
                                "check the path points at a saved dataset, a snapshot folder or a data file") from None
 
     def _open_data_files(self, datasets: Any, streaming: bool) -> Any:
@@ -244,7 +245,8 @@ class HFHubLoader(DatasetLoader):
         files = [self._resolve_pattern(f) for f in ([files] if isinstance(files, str) else files)]
         builder = _builder_for(files[0]) if files else None
         if builder is None:
-            raise DatasetError(f"cannot tell the format of params.data_files {files}", path=self.cfg("params.data_files"),
+            raise DatasetError(f"cannot tell the format of params.data_files {files}",
+                               path=self.cfg("params.data_files"),
                                fix="name .parquet, .csv, .json/.jsonl or .arrow files")
         name, config = builder
         try:
@@ -252,7 +254,8 @@ class HFHubLoader(DatasetLoader):
                                          **config)
         except Exception as exc:  # noqa: BLE001
             raise DatasetError(f"cannot load params.data_files: {_first_line(exc)}", file=str(files),
-                               path=self.cfg("params.data_files"), fix="check the files exist and are readable") from None
+                               path=self.cfg("params.data_files"),
+                               fix="check the files exist and are readable") from None
 
     def _resolve_pattern(self, raw: str) -> str:
         """Like resolve_path, for entries that may be glob patterns."""
