@@ -247,6 +247,8 @@ class Runtime:
             "run": {"run_id": self.run_id, "status": status, "error": error, "config_name": self.cfg.metadata.name,
                     "template": self.cfg.metadata.model_extra.get("template") if self.cfg.metadata.model_extra else None,
                     "results_digest": digest, "started_at": started.isoformat(timespec="seconds"),
+                    "resources": {"gpus": self.settings.gpus, "cpus": self.settings.cpus,
+                                  "model_path": self.settings.model_path},
                     "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     "versions": package_versions()},
             "tasks": tasks,
