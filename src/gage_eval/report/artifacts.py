@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from gage_eval.report.summary import aggregate_samples
+from gage_eval.report.samples import SampleScanner
 
 ARTIFACT_NAMES = ("summary.json", "samples.jsonl", "events.jsonl", "run_meta.json", "config.json")
 _RECENT_S = 60.0
@@ -41,10 +41,11 @@ class RunInfo:
 
     def models(self) -> list[dict[str, str]]:
         out = []
-        for backend in (self.config or {}).get("backends") or []:
+        backends = (self.config or {}).get("backends")
+        for backend in backends if isinstance(backends, list) else []:
             if not isinstance(backend, dict):
                 continue
-            conf = backend.get("config") or {}
+            conf = backend.get("config") if isinstance(backend.get("config"), dict) else {}
             model = next((str(conf[k]) for k in ("model", "model_name", "model_path", "served_model_name")
                           if conf.get(k)), "")
             out.append({"backend_id": str(backend.get("backend_id", "?")), "type": str(backend.get("type", "?")),
@@ -56,9 +57,10 @@ class RunInfo:
         if self.summary and isinstance(self.summary.get("run"), dict):
             return self.summary["run"]
         start = (self.first_event or {}) if (self.first_event or {}).get("event") == "run_start" else {}
+        metadata = (self.config or {}).get("metadata")
+        metadata = metadata if isinstance(metadata, dict) else {}
         return {"run_id": self.run_id, "status": self.status, "error": None,
-                "config_name": ((self.config or {}).get("metadata") or {}).get("name"),
-                "template": ((self.config or {}).get("metadata") or {}).get("template"),
+                "config_name": metadata.get("name"), "template": metadata.get("template"),
                 "results_digest": (self.meta or {}).get("results_digest"),
                 "started_at": start.get("created_at"), "finished_at": None, "versions": {}}
 
@@ -79,6 +81,23 @@ def _read_json(path: Path, info: RunInfo) -> dict[str, Any] | None:
         info.warnings.append(f"{path.name} does not hold a JSON object; it is ignored")
         return None
     return data
+
+
+def _dicts(value: Any, *, of_dicts: bool = False) -> bool:
+    return isinstance(value, dict) and (not of_dicts or all(isinstance(v, dict) for v in value.values()))
+
+
+def summary_shape_problem(summary: dict[str, Any]) -> str | None:
+    """What in summary.json does not have the engine's shape (hand-edited or from another tool), if anything."""
+    checks = {"run": lambda v: isinstance(v, dict), "metrics": lambda v: _dicts(v, of_dicts=True),
+              "failures": lambda v: isinstance(v, dict), "timings": lambda v: isinstance(v, dict),
+              "runtime_health": lambda v: isinstance(v, dict) and _dicts(v.get("backends") or {}, of_dicts=True),
+              "tasks": lambda v: isinstance(v, list) and all(
+                  isinstance(t, dict) and _dicts(t.get("metrics") or {}, of_dicts=True) for t in v)}
+    for key, ok in checks.items():
+        if key in summary and summary[key] is not None and not ok(summary[key]):
+            return key
+    return None
 
 
 def _edge_events(path: Path) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -112,10 +131,13 @@ def _flock_held(lock: Path) -> bool | None:
     for a moment could make a starting `gage run` fail with "run directory in use".
     """
     try:
-        st = lock.stat()
         text = Path("/proc/locks").read_text()
     except OSError:
         return None
+    try:
+        st = lock.stat()
+    except OSError:
+        return False  # every `gage run` creates the lock file first
     # Match the inode only: on overlay filesystems /proc/locks may name another device number.
     suffix = f":{st.st_ino}"
     return any(f.endswith(suffix) for line in text.splitlines() if "FLOCK" in line for f in line.split()[5:6])
@@ -131,7 +153,8 @@ def _status(info: RunInfo) -> str:
     if held:
         return "running"
     if (info.last_event or {}).get("event") == "run_end":
-        return str((info.last_event.get("payload") or {}).get("status") or "finished")  # type: ignore[union-attr]
+        payload = (info.last_event or {}).get("payload")
+        return str((payload.get("status") if isinstance(payload, dict) else None) or "finished")
     return "incomplete"
 
 
@@ -142,6 +165,10 @@ def load_run(run_dir: Path) -> RunInfo:
         info.status = "missing"
         return info
     info.summary = _read_json(run_dir / "summary.json", info)
+    bad = summary_shape_problem(info.summary) if info.summary is not None else None
+    if bad:
+        info.warnings.append(f"summary.json has an unexpected '{bad}' section; it is ignored")
+        info.summary = None
     info.config = _read_json(run_dir / "config.json", info)
     info.meta = _read_json(run_dir / "run_meta.json", info)
     if (run_dir / "events.jsonl").exists():
@@ -158,15 +185,11 @@ def load_run(run_dir: Path) -> RunInfo:
     return info
 
 
-def effective_summary(info: RunInfo) -> dict[str, Any]:
-    """summary.json, or a partial one aggregated from samples.jsonl (default `mean` aggregation)."""
+def effective_summary(info: RunInfo, scan: SampleScanner) -> dict[str, Any]:
+    """summary.json, or a partial one from the samples the scanner has read."""
     if info.summary is not None:
         return info.summary
-    body = aggregate_samples(info.samples_path, {}, {})
-    tasks = [{"task_id": tid, **t} for tid, t in body["tasks"].items()]
-    return {"run": info.run_section(), "tasks": tasks, "metrics": body["metrics"],
-            "sample_count": body["sample_count"], "failures": body["failures"], "timings": {},
-            "runtime_health": {}, "partial": True}
+    return {"run": info.run_section(), **scan.partial_summary(), "timings": {}, "runtime_health": {}, "partial": True}
 
 
 def is_run_dir(path: Path) -> bool:

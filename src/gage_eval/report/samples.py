@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from gage_eval.metrics.aggregate import MetricAggregator
+
 PREVIEW_CHARS = 100
 TRIM_CHARS = 8000
 TRIM_ITEMS = 200
 _READ_BLOCK = 8 << 20
 # Metrics that measure cost rather than quality never become the "primary" (correctness) metric.
-_NON_SCORE = re.compile(r"latency|time|duration|tokens?|length|cost|_ms$|_s$", re.I)
+_NON_SCORE = re.compile(r"latency|time|duration|tokens?|length|cost|_ms$|_s$", re.IGNORECASE)
 
 # Row layout (arrays, not objects, to keep 100k rows small); report.js reads the same indices.
 ROW_FIELDS = ("task", "id", "seq", "ok", "score", "reason", "latency_ms", "prompt", "answer")
@@ -83,6 +86,14 @@ def trim(obj: Any, limit: int = TRIM_CHARS) -> Any:
     return obj
 
 
+class _Tally:
+    def __init__(self) -> None:
+        self.ok = 0
+        self.failed = 0
+        self.reasons: Counter[str] = Counter()
+        self.metrics = MetricAggregator()
+
+
 class SampleScanner:
     """Rows of samples.jsonl read so far, with each row's byte span for on-demand detail reads."""
 
@@ -100,6 +111,8 @@ class SampleScanner:
         self.task_order: list[str] = []
         self.corrupt_lines = 0
         self.tail_bytes = 0  # bytes after the last newline: a torn write, or a line being written
+        self.tallies: dict[str, _Tally] = {}
+        self.overall = MetricAggregator()
 
     def poll(self, on_record: Callable[[int, dict[str, Any]], None] | None = None) -> int:
         """Consume complete lines appended since the last poll; returns how many rows were added."""
@@ -135,18 +148,21 @@ class SampleScanner:
             if line.strip():
                 try:
                     record = orjson.loads(line)
-                    if not isinstance(record, dict):
-                        raise ValueError("not an object")
-                except (orjson.JSONDecodeError, ValueError):
-                    self.corrupt_lines += 1
+                    row = self._row(record)
+                except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError):
+                    self.corrupt_lines += 1  # not JSON, or JSON that is not a sample record
                 else:
                     self.spans.append((base + start, nl - start))
-                    self.rows.append(self._row(record))
+                    self.rows.append(row)
+                    self._tally(row, record)
                     if on_record is not None:
                         on_record(len(self.rows) - 1, record)
             start = nl + 1
 
-    def _row(self, record: dict[str, Any]) -> list[Any]:
+    def _row(self, record: Any) -> list[Any]:
+        if not isinstance(record, dict) or not all(
+                isinstance(record.get(k) or {}, dict) for k in ("sample", "model_output", "metrics", "error")):
+            raise ValueError("not a sample record")
         task = str(record.get("task_id", "?"))
         if task not in self.primary:
             if task not in self.task_order:
@@ -161,6 +177,29 @@ class SampleScanner:
         return [task, str(record.get("sample_id", sample.get("id", "?"))), record.get("seq"), int(ok),
                 float(score) if isinstance(score, (int, float)) and ok else None, error_reason(record),
                 latency_ms(record), _preview(prompt_text(sample)), _preview(answer if isinstance(answer, str) else "")]
+
+    def _tally(self, row: list[Any], record: dict[str, Any]) -> None:
+        tally = self.tallies.setdefault(row[0], _Tally())
+        if row[3]:
+            tally.ok += 1
+        else:
+            tally.failed += 1
+            tally.reasons[row[5]] += 1
+        metrics = {k: v for k, v in (record.get("metrics") or {}).items() if isinstance(v, (int, float))}
+        tally.metrics.add(metrics)
+        self.overall.add(metrics)
+
+    def partial_summary(self) -> dict[str, Any]:
+        """summary.json's metric sections from the rows read so far (default `mean` aggregation), for runs
+        without a summary; summary.json itself is never rewritten from here."""
+        reasons: Counter[str] = Counter()
+        tasks = []
+        for task_id, t in self.tallies.items():
+            reasons.update(t.reasons)
+            tasks.append({"task_id": task_id, "sample_count": t.ok + t.failed, "ok": t.ok, "failed": t.failed,
+                          "metrics": t.metrics.results(), "failures": dict(t.reasons)})
+        return {"tasks": tasks, "metrics": self.overall.results(), "sample_count": len(self.rows),
+                "failures": {"total": sum(t.failed for t in self.tallies.values()), "by_reason": dict(reasons)}}
 
     def record(self, index: int) -> dict[str, Any] | None:
         """The full record of one row, read back from disk by its byte span."""

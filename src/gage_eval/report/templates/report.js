@@ -118,12 +118,12 @@
       tr.appendChild(el("td", "num", i + 1));
       tr.appendChild(el("td", null, r[F.task]));
       tr.appendChild(el("td", "mono", r[F.id]));
-      const td = el("td"); td.appendChild(el("span", "badge o-" + o, o === "error" ? "error: " + r[F.reason] : o));
+      const td = el("td"); td.appendChild(el("span", "badge o-" + o, o));
+      if (o === "error") td.title = r[F.reason];
       tr.appendChild(td);
       tr.appendChild(el("td", "num", fmt(r[F.score])));
       tr.appendChild(el("td", "num", fmt(r[F.latency_ms], 1)));
-      tr.appendChild(el("td", "clip", r[F.prompt]));
-      tr.appendChild(el("td", "clip", r[F.answer]));
+      [r[F.prompt], o === "error" && !r[F.answer] ? r[F.reason] : r[F.answer]].forEach(function (text) { const c = el("td", null, text); c.title = text; tr.appendChild(c); });
       frag.appendChild(tr);
     });
     tbody.replaceChildren(frag);

@@ -1,0 +1,114 @@
+"""Live run pages for `gage view`, built on the same template as the standalone report.
+
+A FastAPI router, so the viewer app adds it with one `app.include_router(live_router(runs_dir))`:
+  GET /live/{run_id}                       the report page; rows are polled while the run is going
+  GET /api/live/{run_id}/rows?start&epoch  rows appended since `start` (complete lines only)
+  GET /api/live/{run_id}/samples/{n}       one full record, read back by its byte span
+One SampleScanner per run is kept and polled incrementally, so a 100k-sample run costs one pass.
+"""
+from __future__ import annotations
+
+import threading
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from gage_eval.report.artifacts import is_run_dir, load_run
+from gage_eval.report.samples import ROW_FIELDS, SampleScanner
+from gage_eval.report.standalone import asset, environment, plotly_js, report_context
+
+POLL_MS = 1000
+_STATIC = {"report.css": ("report.css", "text/css"), "report.js": ("report.js", "text/javascript")}
+
+
+class _Scanners:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_path: dict[Path, SampleScanner] = {}
+
+    def get(self, run_dir: Path) -> SampleScanner:
+        with self._lock:
+            scan = self._by_path.get(run_dir)
+            if scan is None:
+                scan = self._by_path[run_dir] = SampleScanner(run_dir / "samples.jsonl")
+        with scan.lock:
+            scan.poll()
+        return scan
+
+
+def _resolve(root: Path, run_id: str) -> Path | None:
+    """Direct children of the runs directory only: ids with separators or dots never leave it."""
+    if not run_id or run_id in (".", "..") or "/" in run_id or "\\" in run_id:
+        return None
+    path = root / run_id
+    return path if is_run_dir(path) else None
+
+
+def _not_found(run_id: str, root: Path) -> JSONResponse:
+    return JSONResponse({"detail": f"no run named '{run_id}' in {root}"}, status_code=404)
+
+
+def live_router(runs_dir: Path) -> APIRouter:
+    root = runs_dir.resolve()
+    scanners = _Scanners()
+    router = APIRouter()
+
+    @router.get("/live/static/{name}")
+    def static(name: str) -> Response:
+        if name == "plotly.min.js":
+            return Response(plotly_js() or "", media_type="text/javascript",
+                            headers={"Cache-Control": "max-age=86400"})
+        if name not in _STATIC:
+            return Response(status_code=404)
+        file, media = _STATIC[name]
+        return Response(asset(file), media_type=media)
+
+    @router.get("/live/{run_id}", response_class=HTMLResponse)
+    def run_page(run_id: str) -> Response:
+        run_dir = _resolve(root, run_id)
+        if run_dir is None:
+            return HTMLResponse(f"<p>no run named '{run_id}'</p>", status_code=404)
+        info = load_run(run_dir)
+        try:
+            ctx = report_context(info, scanners.get(run_dir))
+            ctx["page"].update(mode="server", api=f"/api/live/{run_id}", live=info.running, pollMs=POLL_MS)
+            html = environment().get_template("report.html.j2").render(**ctx, mode="server",
+                                                                        static_base="/live/static")
+        except Exception as exc:  # noqa: BLE001 - artifacts of any shape: say what broke, never a 500
+            notes = "".join(f"<li>{escape(w)}</li>" for w in [*info.warnings, f"{type(exc).__name__}: {exc}"])
+            html = (f"<!doctype html><title>{escape(run_id)}</title><h1>{escape(run_id)}</h1>"
+                    f"<p>This run's artifacts could not be shown in full.</p><ul>{notes}</ul>"
+                    f"<p>missing: {escape(', '.join(info.missing) or 'nothing')}</p>")
+        return HTMLResponse(html)
+
+    @router.get("/api/live/{run_id}/rows")
+    def rows(run_id: str, start: int = 0, epoch: int = -1) -> Response:
+        run_dir = _resolve(root, run_id)
+        if run_dir is None:
+            return _not_found(run_id, root)
+        scan = scanners.get(run_dir)
+        info = load_run(run_dir)
+        with scan.lock:
+            begin = start if epoch == scan.epoch else 0  # the file was compacted: resend everything
+            body: dict[str, Any] = {"epoch": scan.epoch, "rows": scan.rows[max(0, begin):], "total": len(scan.rows),
+                                    "fields": list(ROW_FIELDS), "status": info.status,
+                                    "complete": not info.running, "warnings": scan.warnings()}
+        return JSONResponse(body)
+
+    @router.get("/api/live/{run_id}/samples/{index}")
+    def sample(run_id: str, index: int, epoch: int = -1) -> Response:
+        run_dir = _resolve(root, run_id)
+        if run_dir is None:
+            return _not_found(run_id, root)
+        scan = scanners.get(run_dir)
+        with scan.lock:
+            record = scan.record(index) if epoch in (-1, scan.epoch) else None
+        if record is None:
+            return JSONResponse({"detail": f"sample #{index + 1} is not available (the file changed; reload)"},
+                                status_code=404)
+        return JSONResponse(record)
+
+    return router
