@@ -34,7 +34,6 @@ async def _preflight(url: str, timeout_s: float) -> None:
     """Fail fast with one clear message when nothing listens, instead of N identical failures."""
     from urllib.parse import urlsplit
 
-    import aiohttp
 
     parts = urlsplit(url)
     try:

@@ -56,12 +56,15 @@ def register(app: typer.Typer) -> None:
         cpus: Optional[int] = typer.Option(None, "--cpus"),
         model_path: Optional[str] = typer.Option(None, "--model-path", help="override backends' model_path"),
         sample_events: bool = typer.Option(False, "--sample-events", help="emit one event per finished sample"),
+        metrics_port: Optional[int] = typer.Option(None, "--metrics-port",
+                                                   help="serve Prometheus /metrics on 127.0.0.1:PORT during the run"),
     ) -> None:
         """Run an evaluation and write events.jsonl, samples.jsonl and summary.json."""
         result = execute_run(config, {
             "output_dir": output_dir, "run_id": run_id, "dataset_id": dataset_id, "concurrency": concurrency,
             "max_samples": max_samples, "prefetch_factor": prefetch_factor, "max_inflight": max_inflight,
             "failure_policy": failure_policy, "use_cache": use_cache or None, "progress": progress,
-            "gpus": gpus, "cpus": cpus, "model_path": model_path, "sample_events": sample_events or None})
+            "gpus": gpus, "cpus": cpus, "model_path": model_path, "sample_events": sample_events or None,
+            "metrics_port": metrics_port})
         if result.status != "completed":
             raise typer.Exit(1)

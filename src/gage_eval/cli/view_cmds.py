@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
     @app.command("report")
     def report(run_dir: Path = typer.Argument(..., help="runs/<run_id>")) -> None:
         """Regenerate report.html from a run's artifacts."""
-        from gage_eval.report.html import write_report
+        from gage_eval.report.standalone import write_report
 
         typer.echo(f"wrote {write_report(_run_dir(run_dir))}")
 
@@ -49,8 +49,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("view")
     def view(runs_dir: Path = typer.Argument(Path("runs"), help="directory of runs"),
-             port: int = typer.Option(8765, "--port"),
-             host: str = typer.Option("127.0.0.1", "--host", help="loopback only unless you mean it")) -> None:
+             port: int = typer.Option(8765, "--port")) -> None:
         """Browse, compare and follow runs in a local web app."""
         import uvicorn
 
@@ -58,5 +57,6 @@ def register(app: typer.Typer) -> None:
 
         if not runs_dir.is_dir():
             raise GageError(f"{runs_dir} is not a directory", path="RUNS_DIR", fix="pass the --output-dir of your runs")
-        typer.echo(f"gage view: http://{host}:{port}/  (Ctrl-C to stop)")
-        uvicorn.run(create_app(runs_dir), host=host, port=port, log_level="warning")
+        # Loopback only: run artifacts hold prompts and model outputs that are not for the network.
+        typer.echo(f"gage view: http://127.0.0.1:{port}/  (Ctrl-C to stop)")
+        uvicorn.run(create_app(runs_dir), host="127.0.0.1", port=port, log_level="warning")

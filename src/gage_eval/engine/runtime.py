@@ -32,11 +32,12 @@ from gage_eval.engine.writer import SamplesWriter
 from gage_eval.errors import ConfigError, GageError
 from gage_eval.observability.gauges import Gauge
 from gage_eval.observability.http_sink import HttpSink
+from gage_eval.observability.prometheus import MetricsExporter
 from gage_eval.observability.progress import LoopStats, make_progress
 from gage_eval.observability.trace import EventSink, EventTrace, FileSink
 from gage_eval.redact import redact
 from gage_eval.registry import registry
-from gage_eval.report.html import write_report
+from gage_eval.report.standalone import write_report
 from gage_eval.report.summary import (
     aggregate_samples,
     package_versions,
@@ -101,6 +102,8 @@ class Runtime:
         name = cfg.metadata.name if cfg.metadata.name != "unnamed" else "run"
         self.run_id = settings.run_id or f"{name}_{datetime.now():%Y%m%d_%H%M%S}"
         self.run_dir = settings.output_dir / self.run_id
+        self.exporter: MetricsExporter | None = None
+        self._callers: dict[str, ModelCaller] = {}
         self.queue_gauge = Gauge("queue_depth")
         self.inflight_gauge = Gauge("inflight")
 
@@ -148,7 +151,10 @@ class Runtime:
         status, error = "completed", None
         try:
             plans = plan_tasks(cfg, settings)
-            callers = build_callers(cfg, settings, cache)
+            callers = self._callers = build_callers(cfg, settings, cache)
+            if settings.metrics_port is not None:
+                self.exporter = MetricsExporter("127.0.0.1", settings.metrics_port, run_id=self.run_id).start()
+                log.info("Prometheus metrics on %s", self.exporter.url)
             pool_size = max(p.concurrency for p in plans)
             adapters = build_adapters(cfg, RoleResources(callers, build_prompts(cfg), pool_size, self.run_dir))
             for plan in plans:
@@ -170,6 +176,8 @@ class Runtime:
                 await adapter.aclose()
             for caller in callers.values():
                 await caller.backend.aclose()
+            if self.exporter is not None:
+                self.exporter.stop()
             summary = self._write_summary(status, error, started, time.monotonic() - t0, digest, task_reports,
                                           callers, cache)
             trace.emit("run_end", {"status": status, "error": error, "sample_count": summary["sample_count"]})
@@ -225,6 +233,8 @@ class Runtime:
             self.queue_gauge.observe(stats.queue_depth)
             self.inflight_gauge.observe(stats.inflight)
             progress.update(stats)
+            if self.exporter is not None:
+                self.exporter.update(stats.task_id, stats, self._callers)
             if tick % 50 == 0:  # every 5 s: a telemetry event for dashboards
                 trace.emit("progress", {"task_id": stats.task_id, "done": stats.done, "failed": stats.failed,
                                         "skipped": stats.skipped, "inflight": stats.inflight,

@@ -39,6 +39,7 @@ class RunSettings(BaseModel):
     max_attempts: int = Field(default=5, ge=1)
     retry_base_delay_s: float = Field(default=0.5, ge=0)
     sample_events: bool = False
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)  # Prometheus /metrics during the run
     base_dir: Path | None = None  # directory of the config file, for relative dataset paths
     summary_generators: list[str] = Field(default_factory=list)
     secrets: dict[str, str] = Field(default_factory=dict, repr=False, exclude=True)

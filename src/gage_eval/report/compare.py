@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from gage_eval.report.run_data import iter_records, load_run
+from gage_eval.report.artifacts import load_run
+from gage_eval.report.summary import iter_records
 
 ALPHA = 0.05
 
@@ -33,7 +34,7 @@ class MetricComparison:
 
 def _values(run_dir: Path) -> dict[tuple[str, str], dict[str, float]]:
     out: dict[tuple[str, str], dict[str, float]] = {}
-    for _, record in iter_records(run_dir):
+    for record in iter_records(run_dir / "samples.jsonl"):
         if record.get("metrics"):
             out[(record["task_id"], record["sample_id"])] = record["metrics"]
     return out

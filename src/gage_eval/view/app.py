@@ -5,20 +5,19 @@ import json
 from pathlib import Path
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gage_eval.report.compare import compare_runs
-from gage_eval.report.html import _plotly_js, render_report
-from gage_eval.report.run_data import compact, iter_records, load_run
+from gage_eval.report.standalone import render_report
 from gage_eval.view import pages
+from gage_eval.view.live import live_router
 from gage_eval.view.runs import list_runs, resolve_run
-
-BATCH = 5000  # samples per poll: a 100k-sample run streams in within a few polls
 
 
 def create_app(runs_dir: Path) -> FastAPI:
     app = FastAPI(title="gage view", docs_url=None, redoc_url=None, openapi_url=None)
     root = runs_dir.resolve()
+    app.include_router(live_router(root))  # /live/{run_id}: the report page, fed and refreshed from the API
 
     @app.exception_handler(Exception)
     async def friendly(request: Request, exc: Exception) -> HTMLResponse:
@@ -32,32 +31,14 @@ def create_app(runs_dir: Path) -> FastAPI:
     def index() -> str:
         return pages.runs_page(list_runs(root))
 
-    @app.get("/runs/{run_id}", response_class=HTMLResponse)
+    @app.get("/runs/{run_id}")
     def run_page(run_id: str) -> Response:
-        path = resolve_run(root, run_id)
-        if path is None:
-            return missing(run_id)
-        return HTMLResponse(render_report(path, live_url=f"/api/runs/{run_id}/samples", plotly_url="/static/plotly.js"))
+        return RedirectResponse(f"/live/{run_id}") if resolve_run(root, run_id) else missing(run_id)
 
     @app.get("/runs/{run_id}/report.html", response_class=HTMLResponse)
     def report_file(run_id: str) -> Response:
         path = resolve_run(root, run_id)
         return missing(run_id) if path is None else HTMLResponse(render_report(path))
-
-    @app.get("/api/runs/{run_id}/samples")
-    def samples(run_id: str, after: int = 0) -> Response:
-        path = resolve_run(root, run_id)
-        if path is None:
-            return JSONResponse({"error": f"no run named '{run_id}'"}, status_code=404)
-        batch, next_line = [], after
-        for number, record in iter_records(path, start_line=after):
-            batch.append(compact(record))
-            next_line = number + 1
-            if len(batch) >= BATCH:
-                break
-        finished = load_run(path).summary is not None and len(batch) < BATCH
-        return Response(json.dumps({"samples": batch, "next_line": next_line, "finished": finished}),
-                        media_type="application/json")
 
     @app.get("/compare", response_class=HTMLResponse)
     def compare(runs: list[str] = Query(default=[])) -> Response:  # noqa: B008 - FastAPI idiom
@@ -76,11 +57,6 @@ def create_app(runs_dir: Path) -> FastAPI:
         metrics = sorted({m for r in runs for m in ((r.summary or {}).get("metrics") or {})})
         metric = metric or (metrics[0] if metrics else None)
         return pages.leaderboard_page(runs, metric, metrics, _step_chart(runs, metric))
-
-    @app.get("/static/plotly.js")
-    def plotly_js() -> Response:
-        return Response(_plotly_js(), media_type="application/javascript",
-                        headers={"Cache-Control": "max-age=86400"})
 
     return app
 

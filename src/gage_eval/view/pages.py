@@ -38,7 +38,7 @@ def runs_page(runs: list[RunEntry]) -> str:
         metrics = ", ".join(f"{k} {num(v.get('value'))}" for k, v in ((r.summary or {}).get("metrics") or {}).items())
         count = (r.summary or {}).get("sample_count", "?")
         rows.append(f"<tr><td><input type='checkbox' name='runs' value='{e(r.run_id)}'></td>"
-                    f"<td><a href='/runs/{e(r.run_id)}'>{e(r.run_id)}</a></td><td>{e(r.status)}</td>"
+                    f"<td><a href='/live/{e(r.run_id)}'>{e(r.run_id)}</a></td><td>{e(r.status)}</td>"
                     f"<td class='num'>{e(count)}</td><td>{e(metrics)}</td>"
                     f"<td><a href='/runs/{e(r.run_id)}/report.html'>report.html</a></td></tr>")
     return page("gage view", "<form action='/compare' method='get'><table id='runs'><tr><th></th><th>run</th>"
@@ -75,13 +75,13 @@ def compare_page(run_ids: list[str], tables: list[tuple[str, list[MetricComparis
 def leaderboard_page(runs: list[RunEntry], metric: str | None, metrics: list[str], chart: str) -> str:
     options = "".join(f"<option {'selected' if m == metric else ''}>{e(m)}</option>" for m in metrics)
     ranked = sorted((r for r in runs if metric and r.metric(metric) is not None), key=lambda r: -(r.metric(metric) or 0))
-    rows = "".join(f"<tr><td class='num'>{i}</td><td><a href='/runs/{e(r.run_id)}'>{e(r.run_id)}</a></td>"
+    rows = "".join(f"<tr><td class='num'>{i}</td><td><a href='/live/{e(r.run_id)}'>{e(r.run_id)}</a></td>"
                    f"<td class='num'>{num(r.metric(metric))}</td><td class='num'>{e(r.step)}</td></tr>"
                    for i, r in enumerate(ranked, start=1))
     body = (f"<form method='get'>metric <select name='metric' onchange='this.form.submit()'>{options}</select></form>"
             f"<table id='leaderboard'><tr><th>#</th><th>run</th><th>{e(metric)}</th><th>checkpoint step</th></tr>"
             f"{rows}</table>{chart}")
-    return page("leaderboard", body, "<script src='/static/plotly.js'></script>" if chart else "")
+    return page("leaderboard", body, "<script src='/live/static/plotly.min.js'></script>" if chart else "")
 
 
 def error_page(message: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gage_eval.report.run_data import load_run
+from gage_eval.report.artifacts import is_run_dir, load_run
 
 _STEP = re.compile(r"(?:checkpoint|ckpt|step|global_step|iter)[-_]?(\d+)", re.I)
 
@@ -32,15 +32,11 @@ def checkpoint_step(run_id: str, summary: dict[str, Any] | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def is_run_dir(path: Path) -> bool:
-    return path.is_dir() and any((path / f).exists() for f in ("samples.jsonl", "summary.json", "run_meta.json"))
-
-
 def list_runs(root: Path) -> list[RunEntry]:
     runs = []
     for path in sorted(p for p in root.iterdir() if is_run_dir(p)) if root.is_dir() else []:
-        data = load_run(path)
-        runs.append(RunEntry(path.name, path, data.status, data.summary, checkpoint_step(path.name, data.summary)))
+        info = load_run(path)
+        runs.append(RunEntry(path.name, path, info.status, info.summary, checkpoint_step(path.name, info.summary)))
     return runs
 
 
