@@ -111,3 +111,34 @@ def test_view_never_shows_a_500(tmp_path: Path) -> None:
             assert code == status, (url, code, body)
         text = urllib.request.urlopen(f"{base}/runs/ok/report.html").read().decode()
         assert "summary.json" in text and "ok" in text
+
+
+async def test_gage_run_serves_prometheus_metrics_while_running(tmp_path: Path) -> None:
+    import asyncio
+
+    import aiohttp
+
+    data = write_jsonl(tmp_path / "d.jsonl", [{"id": f"s{i}", "prompt": f"p{i}", "label": f"p{i}"} for i in range(200)])
+    cfg = pipeline(data, backends=[{"backend_id": "echo", "type": "dummy", "config": {"latency_ms": 20}}],
+                   execution={"concurrency": 4})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = asyncio.ensure_future(gage_eval.arun(cfg, output_dir=tmp_path / "runs", run_id="prom", progress="off",
+                                               metrics_port=port))
+    text = ""
+    async with aiohttp.ClientSession() as session:
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                    text = await resp.text()
+            except aiohttp.ClientError:
+                continue
+            if 'gage_samples_done_total{run_id="prom",task_id="t"}' in text and "gage_request_latency_seconds_bucket" in text:
+                break
+    result = await run
+    assert result.status == "completed"
+    done = [line for line in text.splitlines() if line.startswith("gage_samples_done_total")]
+    assert done and 0 < float(done[0].split()[-1]) <= 200
+    assert "gage_queue_depth" in text and 'gage_tokens_total{backend="echo"' in text
