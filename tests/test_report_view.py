@@ -142,3 +142,23 @@ async def test_gage_run_serves_prometheus_metrics_while_running(tmp_path: Path) 
     done = [line for line in text.splitlines() if line.startswith("gage_samples_done_total")]
     assert done and 0 < float(done[0].split()[-1]) <= 200
     assert "gage_queue_depth" in text and 'gage_tokens_total{backend="echo"' in text
+
+
+def test_gage_report_and_compare_cli(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    a, b = _run(tmp_path, "a", wrong_every=2), _run(tmp_path, "b", wrong_every=30)
+    (a / "report.html").unlink()
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    proc = subprocess.run([sys.executable, "-m", "gage_eval", "report", str(a)], capture_output=True, text=True,
+                          env=env)
+    assert proc.returncode == 0 and (a / "report.html").stat().st_size > 100_000, proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "gage_eval", "compare", str(a), str(b)], capture_output=True,
+                          text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    beta = next(line for line in proc.stdout.splitlines() if "beta" in line and "exact_match" in line)
+    assert "0.5000" in beta and "0.9667" in beta and "yes" in beta and "mcnemar" in beta
+    bad = subprocess.run([sys.executable, "-m", "gage_eval", "compare", str(a), str(tmp_path)], capture_output=True,
+                         text=True, env=env)
+    assert bad.returncode == 2 and "not a run directory" in bad.stderr and "Traceback" not in bad.stderr
