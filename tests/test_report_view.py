@@ -162,3 +162,16 @@ def test_gage_report_and_compare_cli(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "gage_eval", "compare", str(a), str(tmp_path)], capture_output=True,
                          text=True, env=env)
     assert bad.returncode == 2 and "not a run directory" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_static_report_lists_a_bounded_number_of_rows_but_counts_all(tmp_path: Path) -> None:
+    from gage_eval.report.samples import SampleScanner
+
+    run_dir = _run(tmp_path, "big", wrong_every=3)
+    scan = SampleScanner(run_dir / "samples.jsonl", max_rows=25)
+    scan.poll()
+    assert len(scan.rows) == 25 and scan.omitted_rows == 65
+    partial = scan.partial_summary()
+    assert partial["sample_count"] == 90
+    assert sum(t["metrics"]["exact_match"]["count"] for t in partial["tasks"]) == 90
+    assert any("first 25 samples" in w for w in scan.warnings())

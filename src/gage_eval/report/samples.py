@@ -97,8 +97,9 @@ class _Tally:
 class SampleScanner:
     """Rows of samples.jsonl read so far, with each row's byte span for on-demand detail reads."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_rows: int | None = None) -> None:
         self.path = path
+        self.max_rows = max_rows  # rows kept for browsing; every record still counts in the tallies
         self.lock = threading.Lock()  # the viewer polls one scanner from several request threads
         self._reset()
         self.epoch = 0
@@ -110,6 +111,7 @@ class SampleScanner:
         self.primary: dict[str, str] = {}
         self.task_order: list[str] = []
         self.corrupt_lines = 0
+        self.omitted_rows = 0
         self.tail_bytes = 0  # bytes after the last newline: a torn write, or a line being written
         self.tallies: dict[str, _Tally] = {}
         self.overall = MetricAggregator()
@@ -152,11 +154,14 @@ class SampleScanner:
                 except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError):
                     self.corrupt_lines += 1  # not JSON, or JSON that is not a sample record
                 else:
-                    self.spans.append((base + start, nl - start))
-                    self.rows.append(row)
                     self._tally(row, record)
-                    if on_record is not None:
-                        on_record(len(self.rows) - 1, record)
+                    if self.max_rows is not None and len(self.rows) >= self.max_rows:
+                        self.omitted_rows += 1  # bounded memory for huge runs: counted, not browsable here
+                    else:
+                        self.spans.append((base + start, nl - start))
+                        self.rows.append(row)
+                        if on_record is not None:
+                            on_record(len(self.rows) - 1, record)
             start = nl + 1
 
     def _row(self, record: Any) -> list[Any]:
@@ -198,7 +203,7 @@ class SampleScanner:
             reasons.update(t.reasons)
             tasks.append({"task_id": task_id, "sample_count": t.ok + t.failed, "ok": t.ok, "failed": t.failed,
                           "metrics": t.metrics.results(), "failures": dict(t.reasons)})
-        return {"tasks": tasks, "metrics": self.overall.results(), "sample_count": len(self.rows),
+        return {"tasks": tasks, "metrics": self.overall.results(), "sample_count": len(self.rows) + self.omitted_rows,
                 "failures": {"total": sum(t.failed for t in self.tallies.values()), "by_reason": dict(reasons)}}
 
     def record(self, index: int) -> dict[str, Any] | None:
@@ -218,6 +223,9 @@ class SampleScanner:
         if self.tail_bytes:
             out.append(f"samples.jsonl ends with an incomplete line ({self.tail_bytes} bytes): a sample being "
                        "written, or a torn write of a killed run; it is not shown")
+        if self.omitted_rows:
+            out.append(f"the sample list holds the first {len(self.rows):,} samples; {self.omitted_rows:,} more are "
+                       "counted in the metrics but not listed here (`gage view` lists every sample)")
         if self.corrupt_lines:
             out.append(f"samples.jsonl has {self.corrupt_lines} unreadable line(s); they are skipped")
         return out

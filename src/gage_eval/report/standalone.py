@@ -64,6 +64,9 @@ def plotly_js() -> str | None:
     return get_plotlyjs()
 
 
+MAX_STATIC_ROWS = 100_000
+
+
 def _blob(obj: Any) -> str:
     # mtime=0 keeps a regenerated report byte-identical for the same artifacts.
     return base64.b64encode(gzip.compress(orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY), 5, mtime=0)).decode()
@@ -126,7 +129,8 @@ def report_context(info: RunInfo, scan: SampleScanner) -> dict[str, Any]:
 def render_report(run_dir: Path) -> str:
     """The static report of a run directory as HTML text."""
     info = load_run(run_dir)
-    scan = SampleScanner(info.samples_path)
+    # A static file cannot page from disk, and a million rows would cost the run ~1 GB to build the page.
+    scan = SampleScanner(info.samples_path, max_rows=MAX_STATIC_ROWS)
     chunker = _Chunker()
     scan.poll(chunker.add)
     chunker.flush()
