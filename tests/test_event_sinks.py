@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 import gage_eval
-from tests.conftest import pipeline, read_jsonl
+from tests.conftest import pipeline, read_jsonl, serve_routes
 
 
 async def test_http_sink_posts_every_event(qa_file: Path, tmp_path: Path) -> None:
@@ -17,18 +17,9 @@ async def test_http_sink_posts_every_event(qa_file: Path, tmp_path: Path) -> Non
         received.extend(await request.json())
         return web.json_response({"ok": True})
 
-    app = web.Application()
-    app.router.add_post("/events", collect)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with serve_routes({"/events": collect}) as base:
         await gage_eval.arun(pipeline(qa_file), output_dir=tmp_path / "runs", run_id="h", progress="off",
-                             http_report_url=f"http://127.0.0.1:{port}/events", sample_events=True)
-    finally:
-        await runner.cleanup()
+                             http_report_url=f"{base}/events", sample_events=True)
     on_disk = read_jsonl(tmp_path / "runs" / "h" / "events.jsonl")
     assert [e["event_id"] for e in received] == [e["event_id"] for e in on_disk]
     assert sum(e["event"] == "sample_done" for e in received) == 40

@@ -107,19 +107,9 @@ async def test_non_json_reply_is_a_clear_error() -> None:
     async def html(request: web.Request) -> web.Response:
         return web.Response(text="<html>gateway</html>", content_type="text/html")
 
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", html)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        async with _backend(f"http://127.0.0.1:{port}/v1") as b:
-            with pytest.raises(BackendError, match="non-OpenAI reply"):
-                await b.generate(_chat("x"))
-    finally:
-        await runner.cleanup()
+    async with serve_routes({"/v1/chat/completions": html}) as base, _backend(f"{base}/v1") as b:
+        with pytest.raises(BackendError, match="non-OpenAI reply"):
+            await b.generate(_chat("x"))
 
 
 def test_retry_after_parsing() -> None:
