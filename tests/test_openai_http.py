@@ -16,6 +16,7 @@ from gage_eval.testing.server import (
     TestServerConfig,
     run_server_in_thread,
 )
+from tests.conftest import serve_routes
 
 
 def _backend(url: str, **cfg) -> OpenAIHTTPBackend:
