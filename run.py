@@ -35,15 +35,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from gage_eval.cli.app import _graceful_sigterm, report_error
+    from gage_eval.cli.app import _graceful_sigterm, _short_warnings, report_error
     from gage_eval.errors import GageError
 
     _graceful_sigterm()
+    _short_warnings()
     try:
         if args.init:
             from gage_eval.cli.config_cmds import do_init
             print(f"wrote {do_init(args.init, args.init_mode, None)}")
             return 0
+        if args.builtin_name and not args.distill:
+            raise GageError("--builtin-name is only used with --distill", path="--builtin-name",
+                            fix="add --distill to freeze --config into a template, or drop --builtin-name")
         if args.config is None:
             raise GageError("--config is required", path="--config", fix="pass a PipelineConfig or RunConfig path")
         if args.distill:

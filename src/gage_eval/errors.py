@@ -68,9 +68,14 @@ def attach_config_file(path: object) -> Iterator[None]:
         raise
 
 
-def close_match_hint(value: str, known: Iterable[str]) -> str:
-    known = sorted(set(known))
-    listing = ", ".join(known) if known else "(none defined)"
-    close = difflib.get_close_matches(value, known, n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    return f"{hint}known values: {listing}"
+def close_match_hint(value: str, known: Iterable[str], *, label: str = "known values", limit: int = 20) -> str:
+    """`did you mean 'x'? known values: a, b, c` — the close match first, then (up to `limit`) the choices."""
+    known = sorted({str(k) for k in known})
+    if not known:
+        return f"{label}: (none defined)"
+    value = str(value)
+    folded = {k.lower(): k for k in known}
+    close = [folded[value.lower()]] if value.lower() in folded else difflib.get_close_matches(value, known, n=1)
+    listing = ", ".join(known[:limit]) + (f", ... ({len(known) - limit} more)" if len(known) > limit else "")
+    hint = f"did you mean '{close[0]}'? " if close and close[0] != value else ""
+    return f"{hint}{label}: {listing}"

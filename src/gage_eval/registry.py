@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -52,28 +53,40 @@ class AssetEntry:
     module: str = ""
 
 
-def import_object(path: str) -> Any:
+def import_object(path: str, config_path: str | None = None) -> Any:
     """Import ``package.module:attr`` (attr may be dotted)."""
     module_name, _, attr = path.partition(":")
-    if not module_name or not attr:
-        raise ConfigError(f"'{path}' is not an import path", fix="use the form 'package.module:attribute'")
+    if not module_name.strip() or not attr.strip():
+        raise ConfigError(f"'{path}' is not an import path", path=config_path,
+                          fix="use the form 'package.module:attribute'")
     try:
         target: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ConfigError(f"cannot import module '{module_name}': {exc}",
-                          fix="check the module name and that its package is installed") from None
+        raise ConfigError(f"cannot import module '{module_name}' (from '{path}'): {exc}", path=config_path,
+                          fix="check the module name, that its package is installed and that it is on "
+                              "sys.path (run from the project root)") from None
+    except Exception as exc:  # noqa: BLE001 - the user's module failed while being imported
+        raise ConfigError(f"importing module '{module_name}' (from '{path}') failed: {type(exc).__name__}: {exc}",
+                          path=config_path, fix=f"fix the error in {module_name}") from None
     for part in attr.split("."):
         if not hasattr(target, part):
-            raise ConfigError(f"module '{module_name}' has no attribute '{attr}'",
-                              fix="check the attribute name after ':'")
+            public = [n for n in dir(target) if not n.startswith("_")]
+            raise ConfigError(f"module '{module_name}' has no attribute '{attr}'", path=config_path,
+                              fix=close_match_hint(part, public, label="its attributes"))
         target = getattr(target, part)
     return target
+
+
+def _singular(kind: str) -> str:
+    return kind.removesuffix("s")
 
 
 class Registry:
     def __init__(self, kinds: tuple[str, ...] = DEFAULT_KINDS) -> None:
         self._tables: dict[str, dict[str, AssetEntry]] = {k: {} for k in kinds}
         self._discovered = False
+        self._loading_builtins = False
+        self._plugin_errors: list[str] = []
         self._lock = threading.RLock()
 
     @property
@@ -90,7 +103,10 @@ class Registry:
         table = self._table(kind)
 
         def decorate(obj: T) -> T:
-            table[name] = AssetEntry(kind, name, obj, desc, tuple(tags), getattr(obj, "__module__", ""))
+            # Built-ins are imported lazily, possibly after user code registered the same name:
+            # the user's registration wins.
+            if not (self._loading_builtins and name in table):
+                table[name] = AssetEntry(kind, name, obj, desc, tuple(tags), getattr(obj, "__module__", ""))
             return obj
 
         return decorate
@@ -99,26 +115,47 @@ class Registry:
         self.asset(kind, name, desc=desc, tags=tags)(obj)
 
     def discover(self) -> None:
-        """Import built-in modules and plugins once (idempotent, thread-safe)."""
+        """Import built-in modules, then plugins, once (idempotent, thread-safe).
+
+        A plugin that fails to load is reported as a warning (and in unknown-name errors) rather than
+        breaking every command: configs that do not use it still run."""
         with self._lock:
             if self._discovered:
                 return
             self._discovered = True
-            for module in BUILTIN_MODULES:
-                importlib.import_module(module)
+            self._loading_builtins = True
+            try:
+                for module in BUILTIN_MODULES:
+                    importlib.import_module(module)
+            finally:
+                self._loading_builtins = False
             for ep in entry_points(group=PLUGIN_GROUP):
-                loaded = ep.load()
-                if callable(loaded) and not isinstance(loaded, type):
-                    loaded(self)
+                try:
+                    loaded = ep.load()
+                    if callable(loaded) and not isinstance(loaded, type):
+                        loaded(self)
+                except Exception as exc:  # noqa: BLE001 - third-party code
+                    dist = getattr(getattr(ep, "dist", None), "name", None)
+                    problem = (f"plugin '{ep.name}' ({ep.value}{', package ' + dist if dist else ''}) failed to "
+                               f"load: {type(exc).__name__}: {exc}")
+                    self._plugin_errors.append(problem)
+                    warnings.warn(problem, RuntimeWarning, stacklevel=2)
 
     def get(self, kind: str, name: str, *, config_path: str | None = None) -> Any:
         """Look up an asset by name, or import it when `name` is a ``module:attr`` path."""
-        if ":" in name:
-            return import_object(name)
-        self.discover()
         table = self._table(kind)
+        if ":" in name:
+            try:
+                return import_object(name)
+            except ConfigError as exc:
+                exc.path = exc.path or config_path
+                raise
+        self.discover()
         if name not in table:
-            raise ConfigError(f"unknown {kind} '{name}'", path=config_path, fix=close_match_hint(name, table))
+            fix = close_match_hint(name, table) + "; or give an import path 'package.module:attribute'"
+            if self._plugin_errors:
+                fix += "; note: " + "; ".join(self._plugin_errors)
+            raise ConfigError(f"unknown {_singular(kind)} '{name}'", path=config_path, fix=fix)
         return table[name].obj
 
     def has(self, kind: str, name: str) -> bool:

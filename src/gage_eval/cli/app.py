@@ -12,6 +12,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 
 def _register() -> None:
+    if app.registered_commands:  # idempotent: main() may be called more than once in a process (tests, API)
+        return
     from gage_eval.cli import config_cmds, perf_cmd, registry_cmds, run_cmd, view_cmds
 
     run_cmd.register(app)
@@ -24,6 +26,13 @@ def _register() -> None:
 def report_error(exc: GageError) -> int:
     typer.secho(f"error: {exc.render()}", fg=typer.colors.RED, err=True)
     return exc.exit_code
+
+
+def _short_warnings() -> None:
+    """`warning: message` on stderr instead of Python's file:line and source excerpt."""
+    import warnings
+
+    warnings.formatwarning = lambda message, category, *_args, **_kw: f"warning: {message}\n"
 
 
 def _graceful_sigterm() -> None:
@@ -55,6 +64,7 @@ def expand_multi_value(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     _register()
     _graceful_sigterm()
+    _short_warnings()
     try:
         code = app(args=expand_multi_value(sys.argv[1:] if argv is None else argv), standalone_mode=False)
     except GageError as exc:

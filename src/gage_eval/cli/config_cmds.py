@@ -8,22 +8,38 @@ from typing import Optional
 import typer
 import yaml
 
-from gage_eval.config import load_config
-from gage_eval.config.loading import parse_model, read_yaml
+from gage_eval.config import config_from_dict
+from gage_eval.config.loading import read_yaml
 from gage_eval.config.models import BuiltinTemplate, PipelineConfig, RunConfig
-from gage_eval.config.templates import distill, init_config, template_dirs
+from gage_eval.config.paths import check_dataset_paths
+from gage_eval.config.templates import distill, init_config, load_template
 from gage_eval.errors import ConfigError, attach_config_file
 
 _SCHEMAS = {"pipeline": PipelineConfig, "run": RunConfig, "template": BuiltinTemplate}
 
 
-def validate_file(config: Path) -> str:
+def validate_file(config: Path, template_dirs: list[Path] | None = None) -> str:
     with attach_config_file(config):
-        return _validate(config)
+        return _validate(config, template_dirs)
 
 
-def _validate(config: Path) -> str:
-    cfg = load_config(config)
+def _load(config: Path, template_dirs: list[Path] | None = None) -> tuple[PipelineConfig, str]:
+    """The pipeline a config file describes; a BuiltinTemplate is checked as its definition."""
+    data = read_yaml(config)
+    if data.get("kind") != "BuiltinTemplate":
+        return config_from_dict(data, str(config), template_dirs), ""
+    template = load_template(config)
+    try:
+        cfg = config_from_dict({"kind": "PipelineConfig", **template.definition}, str(config))
+    except ConfigError as exc:
+        exc.path = f"definition.{exc.path}" if exc.path else "definition"
+        raise
+    return cfg, f"template {template.metadata.name} {template.metadata.version}, "
+
+
+def _validate(config: Path, template_dirs: list[Path] | None = None) -> str:
+    cfg, what = _load(config, template_dirs)
+    check_dataset_paths(cfg, str(config), config.resolve().parent)
     from gage_eval.engine.build import (
         build_adapters,
         build_callers,
@@ -43,7 +59,7 @@ def _validate(config: Path) -> str:
 
     for plan in plans:
         build_loader(plan.dataset, config.resolve().parent, plan.dataset_path).check()
-    return f"{config}: ok ({len(plans)} task(s): {', '.join(p.task_id for p in plans)})"
+    return f"{config}: ok ({what}{len(plans)} task(s): {', '.join(p.task_id for p in plans)})"
 
 
 class _AnyEnv(dict):
@@ -56,25 +72,26 @@ class _AnyEnv(dict):
         return "validation-placeholder"
 
 
-def do_init(name: str, mode: str, output: Path | None) -> Path:
-    data = init_config(name, mode)
-    target = output or Path("config") / ("run_configs" if mode == "run-config" else "custom") / f"{name}_{mode.split('-')[0]}.yaml"
-    target.parent.mkdir(parents=True, exist_ok=True)
+def do_init(name: str, mode: str, output: Path | None, template_dirs: list[Path] | None = None) -> Path:
+    """Write config/run_configs/<name>_run.yaml or config/custom/<name>_pipeline.yaml (or `output`)."""
+    data = init_config(name, mode, template_dirs)
+    folder = "run_configs" if mode == "run-config" else "custom"
+    target = output or Path("config") / folder / f"{name}_{mode.split('-')[0]}.yaml"
     if target.exists():
         raise ConfigError(f"{target} already exists", path="--output", fix="choose another --output or delete the file")
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return target
 
 
-def do_distill(config: Path, name: str, out_root: Path | None) -> Path:
+def do_distill(config: Path, name: str, out_root: Path | None = None) -> Path:
+    """Freeze a PipelineConfig into <out_root or ./config/builtin_templates>/<name>/v<N+1>.yaml."""
     data = read_yaml(config)
     if data.get("kind", "PipelineConfig") != "PipelineConfig":
         raise ConfigError("only a PipelineConfig can be distilled", file=str(config), path="kind",
                           fix="pass the PipelineConfig the template should freeze")
-    parse_model(PipelineConfig, data, str(config))
-    load_config(config)  # references must resolve before a template is frozen
-    root = out_root or (template_dirs()[0] if template_dirs() else Path("config/builtin_templates"))
-    return distill(data, name, root)
+    config_from_dict(data, str(config))  # schema and references must hold before a template is frozen
+    return distill(data, name, out_root or Path("config") / "builtin_templates")
 
 
 def register(app: typer.Typer) -> None:
@@ -96,11 +113,13 @@ def register(app: typer.Typer) -> None:
              mode: str = typer.Option("run-config", "--mode", "--init-mode", help="run-config | pipeline-config"),
              output: Optional[Path] = typer.Option(None, "--output", "-o")) -> None:
         """Write a RunConfig or PipelineConfig from a builtin template."""
-        typer.echo(f"wrote {do_init(name, mode, output)}")
+        target = do_init(name, mode, output)
+        typer.echo(f"wrote {target}\nnext: gage validate {target} && gage run {target}")
 
     @app.command("distill")
     def distill_cmd(config: Path = typer.Argument(...),
                     builtin_name: str = typer.Option(..., "--builtin-name", "--name"),
-                    out_root: Optional[Path] = typer.Option(None, "--templates-dir")) -> None:
+                    out_root: Optional[Path] = typer.Option(None, "--templates-dir",
+                                                            help="default: ./config/builtin_templates")) -> None:
         """Freeze a PipelineConfig into a versioned BuiltinTemplate with its digest."""
         typer.echo(f"wrote {do_distill(config, builtin_name, out_root)}")

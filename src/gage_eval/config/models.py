@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -11,8 +12,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from gage_eval.config.metric_forms import normalize_metric_entry
+from gage_eval.errors import close_match_hint
 
 StepType = Literal["support", "inference", "judge", "auto_eval", "arena", "report"]
 FailurePolicy = Literal["fail_fast", "graceful", "best_effort"]
@@ -24,6 +27,17 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def _invalid(message: str, fix: str) -> PydanticCustomError:
+    """A validation error whose fix reaches the user's message (see loading.validation_to_config_error)."""
+    return PydanticCustomError("config_value", "{reason}", {"reason": message, "fix": fix})
+
+
+def _from_str(key: str, model: type) -> BeforeValidator:
+    """Accept a bare string as shorthand for ``{key: string}`` (and say so in the JSON Schema)."""
+    return BeforeValidator(lambda v: {key: v} if isinstance(v, str) else v,
+                           json_schema_input_type=str | model)
+
+
 class Metadata(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -33,7 +47,7 @@ class Metadata(BaseModel):
 
 class StepSpec(Strict):
     step: StepType
-    adapter_id: str | None = Field(default=None, alias="role_ref")
+    adapter_id: str | None = Field(default=None, validation_alias=AliasChoices("adapter_id", "role_ref"))
     params: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -77,7 +91,8 @@ class RoleAdapterSpec(Strict):
     @model_validator(mode="after")
     def _one_backend(self) -> RoleAdapterSpec:
         if self.backend_id and self.backend:
-            raise ValueError("give either backend_id or an inline backend, not both")
+            raise _invalid("both backend_id and an inline backend are given",
+                           "keep one: backend_id to reference backends[], or backend: {type: ...} inline")
         return self
 
 
@@ -92,7 +107,7 @@ class PromptSpec(Strict):
     @model_validator(mode="after")
     def _has_body(self) -> PromptSpec:
         if not (self.template or self.messages or self.implementation):
-            raise ValueError("a prompt needs one of: template, messages, implementation")
+            raise _invalid("the prompt has no body", "give one of: template, messages, implementation")
         return self
 
 
@@ -110,7 +125,7 @@ class MetricSpec(Strict):
     def _known_aggregation(cls, value: Any) -> Any:
         name = value.get("type", "mean") if isinstance(value, dict) else value
         if name is not None and name not in AGGREGATIONS:
-            raise ValueError(f"unknown aggregation '{name}'; use one of {', '.join(AGGREGATIONS)}")
+            raise _invalid(f"unknown aggregation '{name}'", close_match_hint(str(name), AGGREGATIONS))
         return value
 
 
@@ -140,17 +155,10 @@ class ExecutionSpec(Strict):
 
 class TaskSpec(ExecutionSpec):
     task_id: str
-    dataset_id: str = Field(alias="dataset_ref")
+    dataset_id: str = Field(validation_alias=AliasChoices("dataset_id", "dataset_ref"))
     steps: list[StepSpec] | None = None
-    metric_overrides: list[MetricRef] | None = None
+    metric_overrides: list[Annotated[MetricRef, _from_str("metric_id", MetricRef)]] | None = None
     reporting: ReportingSpec | None = None
-
-    @field_validator("metric_overrides", mode="before")
-    @classmethod
-    def _refs(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [{"metric_id": v} if isinstance(v, str) else v for v in value]
-        return value
 
 
 class SummaryGeneratorSpec(Strict):
@@ -175,18 +183,14 @@ class PipelineConfig(Strict):
     backends: list[BackendSpec] = Field(default_factory=list)
     role_adapters: list[RoleAdapterSpec] = Field(default_factory=list)
     prompts: list[PromptSpec] = Field(default_factory=list)
-    metrics: list[Annotated[MetricSpec, BeforeValidator(normalize_metric_entry)]] = Field(default_factory=list)
+    metrics: list[Annotated[MetricSpec, BeforeValidator(
+        normalize_metric_entry, json_schema_input_type=str | dict[str, dict[str, Any] | None] | MetricSpec
+    )]] = Field(default_factory=list)
     tasks: list[TaskSpec] = Field(default_factory=list)
-    summary_generators: list[SummaryGeneratorSpec] = Field(default_factory=list)
+    summary_generators: list[Annotated[SummaryGeneratorSpec, _from_str("name", SummaryGeneratorSpec)]] = Field(
+        default_factory=list)
     observability: ObservabilitySpec = Field(default_factory=ObservabilitySpec)
     execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
-
-    @field_validator("summary_generators", mode="before")
-    @classmethod
-    def _generators(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [{"name": v} if isinstance(v, str) else v for v in value]
-        return value
 
 
 class TemplateMetadata(BaseModel):
@@ -227,5 +231,6 @@ class RunConfig(Strict):
     @classmethod
     def _builtin_prefix(cls, value: str) -> str:
         if not value.startswith("builtin/") or len(value) <= len("builtin/"):
-            raise ValueError("base_task must look like 'builtin/<template name>'")
+            raise _invalid(f"base_task '{value}' does not name a builtin template",
+                           "write base_task: builtin/<template name> (`gage list templates`)")
         return value
