@@ -59,7 +59,7 @@ class Backend:
         try:
             settings = cls.Settings.model_validate(config)
         except ValidationError as exc:
-            err = validation_to_config_error(exc, file)
+            err = validation_to_config_error(exc, file, cls.Settings)
             err.path = f"{config_path}.{err.path}" if config_path and err.path else (config_path or err.path)
             raise err from None
         return cls(settings)

@@ -2,19 +2,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from gage_eval.api import prepare
-from gage_eval.engine import event_loop
-from gage_eval.engine.runtime import RunResult, Runtime
-from gage_eval.engine.settings import settings_from_env_and_flags
 from gage_eval.errors import RunInterrupted, attach_config_file
+
+if TYPE_CHECKING:
+    from gage_eval.engine.runtime import RunResult
 
 
 def execute_run(config: Path, flags: dict[str, Any]) -> RunResult:
     """Shared by `gage run` and run.py: build settings at the edge, run, print where artifacts went."""
+    # Imported here so that every other `gage` command starts without loading the engine.
+    from gage_eval.api import prepare
+    from gage_eval.engine import event_loop
+    from gage_eval.engine.runtime import Runtime
+    from gage_eval.engine.settings import settings_from_env_and_flags
+
     settings = settings_from_env_and_flags({**flags, "base_dir": config.resolve().parent})
     cfg, settings = prepare(config, settings)
     try:
