@@ -62,17 +62,21 @@ def settings_from_env_and_flags(flags: Mapping[str, object], environ: Mapping[st
     """Flags win over environment variables; unset flags (None) fall back to the environment."""
     environ = os.environ if environ is None else environ
     data: dict[str, object] = {}
+    source: dict[str, str] = {}  # field -> where its value came from, for the error message
     for var, field in ENV_MAP.items():
         if environ.get(var) not in (None, ""):
-            data[field] = environ[var]
+            data[field], source[field] = environ[var], f"${var}"
     if "GAGE_EVAL_SUMMARY_GENERATORS" in environ:
         data["summary_generators"] = [g for g in environ["GAGE_EVAL_SUMMARY_GENERATORS"].split(",") if g]
-    data.update({k: v for k, v in flags.items() if v is not None})
+        source["summary_generators"] = "$GAGE_EVAL_SUMMARY_GENERATORS"
+    for key, value in flags.items():
+        if value is not None:
+            data[key], source[key] = value, f"--{key.replace('_', '-')}"
     try:
         return RunSettings.model_validate(data)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         name = str(err["loc"][0])
-        env = next((v for v, f in ENV_MAP.items() if f == name), None)
-        raise ConfigError(f"invalid value for {name}: {err['msg']}", path=f"--{name.replace('_', '-')}",
-                          fix=f"pass a valid --{name.replace('_', '-')}" + (f" or fix ${env}" if env else "")) from None
+        origin = source.get(name, f"--{name.replace('_', '-')}")
+        raise ConfigError(f"invalid value {data.get(name)!r} for {name} from {origin}: {err['msg']}", path=origin,
+                          fix=f"set {origin} to a valid value (see `gage run --help`)") from None
