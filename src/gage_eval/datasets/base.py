@@ -53,7 +53,7 @@ class DatasetLoader:
         for candidate in candidates:
             if candidate.exists():
                 return candidate
-        tried = " or ".join(str(c) for c in candidates)
+        tried = " or ".join(dict.fromkeys(str(c.resolve()) for c in candidates))  # cwd may be the config dir
         raise DatasetError(f"dataset file not found (tried {tried})", file=str(raw), path=self.cfg(key),
                            fix="check the path; relative paths are tried against the current directory, then "
                                "the config file's directory")
