@@ -7,6 +7,7 @@ from typing import Any
 
 from gage_eval.config import config_from_dict, load_config
 from gage_eval.config.models import PipelineConfig
+from gage_eval.config.quick import QuickTask
 from gage_eval.engine import event_loop
 from gage_eval.engine.runtime import RunResult, Runtime
 from gage_eval.engine.settings import RunSettings, settings_from_env_and_flags
@@ -41,6 +42,23 @@ async def arun(config: PipelineConfig | str | Path | dict[str, Any], settings: R
                **overrides: Any) -> RunResult:
     cfg, settings = prepare(config, settings, **overrides)
     return await Runtime(cfg, settings).run()
+
+
+def run_task(task: dict[str, Any] | QuickTask, **overrides: Any) -> RunResult:
+    """Quick mode with EvalScope's TaskConfig field names, e.g.
+    ``run_task({"model": "path/to/ckpt", "datasets": ["gsm8k"], "limit": 10})`` — the same compilation as
+    `gage eval`, so both give the same PipelineConfig."""
+    from gage_eval.config.quick import API_KEY_ENV, compile_quick, quick_task
+
+    quick = task if isinstance(task, QuickTask) else quick_task(task)
+    cfg = config_from_dict(compile_quick(quick))
+    flags: dict[str, Any] = {"output_dir": quick.work_dir, "run_id": quick.run_id, "use_cache": bool(quick.use_cache)}
+    flags.update({k: v for k, v in overrides.items() if v is not None})
+    settings = settings_from_env_and_flags({k: v for k, v in flags.items() if v is not None})
+    secrets = referenced_secrets(cfg)
+    if quick.api_key is not None:
+        secrets[API_KEY_ENV] = quick.api_key.get_secret_value()
+    return run(cfg, settings.model_copy(update={"secrets": secrets}))
 
 
 def run(config: PipelineConfig | str | Path | dict[str, Any], settings: RunSettings | None = None,

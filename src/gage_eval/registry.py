@@ -31,6 +31,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "gage_eval.roles.dock_roles",
     "gage_eval.roles.builtin_impls",
     "gage_eval.metrics.builtin",
+    "gage_eval.metrics.multiple_choice",
     "gage_eval.datasets.loaders",
     "gage_eval.datasets.preprocessors",
     "gage_eval.prompts.builtin",
@@ -40,6 +41,15 @@ BUILTIN_MODULES: tuple[str, ...] = (
 )
 
 PLUGIN_GROUP = "gage_eval.plugins"
+
+
+def _benchmark_modules() -> list[str]:
+    """Every sub-package of gage_eval.benchmarks registers its own preprocessors, prompts and metrics."""
+    import pkgutil
+
+    import gage_eval.benchmarks as benchmarks
+
+    return [f"{benchmarks.__name__}.{m.name}" for m in pkgutil.iter_modules(benchmarks.__path__) if m.ispkg]
 T = TypeVar("T")
 
 
@@ -126,6 +136,8 @@ class Registry:
             self._loading_builtins = True
             try:
                 for module in BUILTIN_MODULES:
+                    importlib.import_module(module)
+                for module in _benchmark_modules():
                     importlib.import_module(module)
             finally:
                 self._loading_builtins = False

@@ -21,10 +21,11 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def template_dirs(extra: list[Path] | None = None) -> list[Path]:
-    """Search order: explicit dirs, ./config/builtin_templates, the source checkout, the installed package."""
+    """Search order: explicit dirs, ./config/builtin_templates, the source checkout, the installed package,
+    then the builtin benchmark folders (gage_eval/benchmarks/<name>/vN.yaml)."""
     candidates = [*(extra or []), Path.cwd() / "config" / "builtin_templates",
                   _PACKAGE_DIR.parents[1] / "config" / "builtin_templates",
-                  _PACKAGE_DIR / "_builtin_templates"]
+                  _PACKAGE_DIR / "_builtin_templates", _PACKAGE_DIR / "benchmarks"]
     seen, out = set(), []
     for d in candidates:
         d = d.resolve()
@@ -32,6 +33,11 @@ def template_dirs(extra: list[Path] | None = None) -> list[Path]:
             seen.add(d)
             out.append(d)
     return out
+
+
+def is_benchmark_template(path: Path) -> bool:
+    """True for the templates shipped as builtin benchmarks (gage_eval/benchmarks/<name>/vN.yaml)."""
+    return (_PACKAGE_DIR / "benchmarks").resolve() in path.resolve().parents
 
 
 def canonical_digest(definition: dict[str, Any]) -> str:

@@ -64,7 +64,39 @@ def iter_samples(spec: DatasetSpec, base_dir: Path | None = None, config_path: s
     """
     loader = build_loader(spec, base_dir, config_path)
     preprocessor = build_preprocessor(spec, loader.describe(), config_path, loader.number_unit)
+    if hasattr(preprocessor, "fewshot_pool"):
+        preprocessor.fewshot_pool = load_fewshot_pool(spec, base_dir, config_path)
     return _generate(loader, preprocessor, max_samples)
+
+
+_FEWSHOT_POOL_CAP = 100_000
+
+
+def load_fewshot_pool(spec: DatasetSpec, base_dir: Path | None = None,
+                      config_path: str | None = None) -> list[dict[str, Any]]:
+    """Raw records of the split few-shot examples are drawn from (preprocess_kwargs fewshot_split or
+    fewshot_path), read with the dataset's own loader; empty when num_fewshot is 0."""
+    kwargs = spec.params.get("preprocess_kwargs") or {}
+    if not int(kwargs.get("num_fewshot") or 0):
+        return []
+    split, path = kwargs.get("fewshot_split"), kwargs.get("fewshot_path")
+    if not split and not path:
+        raise ConfigError(f"dataset '{spec.dataset_id}' asks for {kwargs['num_fewshot']} few-shot examples but "
+                          "names no split to draw them from", path=_at(config_path, "params.preprocess_kwargs"),
+                          fix="set fewshot_split (e.g. dev, train, validation) or fewshot_path (a local file)")
+    params = dict(spec.params)
+    hub_params = spec.hub_params
+    if path:
+        params["path"] = path
+    if split:
+        hub_params = hub_params.model_copy(update={"split": split})
+    if spec.loader == "jsonl" and not path:
+        raise ConfigError(f"dataset '{spec.dataset_id}': the jsonl loader reads one file, so few-shot examples "
+                          "need their own file", path=_at(config_path, "params.preprocess_kwargs.fewshot_split"),
+                          fix="set fewshot_path to the file of the few-shot split")
+    pool_spec = spec.model_copy(update={"params": params, "hub_params": hub_params})
+    loader = build_loader(pool_spec, base_dir, config_path)
+    return [record for _, record in itertools.islice(loader.iter_records(), _FEWSHOT_POOL_CAP)]
 
 
 def _generate(loader: DatasetLoader, preprocessor: BasePreprocessor, max_samples: int | None) -> Iterator[Sample]:

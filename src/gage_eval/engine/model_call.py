@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from gage_eval.backends.base import Backend, GenerationRequest, GenerationResponse
@@ -64,12 +65,31 @@ class ModelCaller:
             if hit is not None:
                 self.stats.cache_hits += 1
                 return hit
-        response = await self._with_retries(request)
+        response = await self._with_retries(lambda: self.backend.generate(request))
         if key and self.cache:
             await self.cache.put(key, response)
         return response
 
-    async def _with_retries(self, request: GenerationRequest) -> GenerationResponse:
+    async def loglikelihood(self, context: str, continuations: list[str]) -> list[tuple[float, bool]]:
+        """Per-continuation (sum of log-probabilities, is_greedy); cached and retried like generations."""
+        # The cache stores GenerationResponses: a scoring request is keyed as a prompt plus a marker param.
+        request = GenerationRequest(prompt=context, params={"loglikelihood_continuations": list(continuations)})
+        key = cache_key(self._identity, request) if self.cache else None
+        if key and self.cache:
+            hit = await self.cache.get(key)
+            if hit is not None:
+                self.stats.cache_hits += 1
+                return [(float(ll), bool(greedy)) for ll, greedy in hit.logprobs]
+
+        async def call() -> GenerationResponse:
+            scores = await self.backend.loglikelihood(context, list(continuations))
+            return GenerationResponse(text="", logprobs=[[float(ll), bool(g)] for ll, g in scores])
+        response = await self._with_retries(call)
+        if key and self.cache:
+            await self.cache.put(key, response)
+        return [(float(ll), bool(greedy)) for ll, greedy in response.logprobs]
+
+    async def _with_retries(self, call: Callable[[], Awaitable[GenerationResponse]]) -> GenerationResponse:
         attempt = 0
         while True:
             attempt += 1
@@ -77,7 +97,7 @@ class ModelCaller:
             self.stats.inflight += 1
             start = time.perf_counter()
             try:
-                response = await self.backend.generate(request)
+                response = await call()
             except BackendError as exc:
                 self.stats.errors += 1
                 if not exc.retryable or attempt >= self.retry.max_attempts:

@@ -16,10 +16,16 @@ class RunningStat:
         self.aggregation = aggregation
         self.values = array("d")
 
-    def add(self, x: float | None) -> None:
+    def add(self, x: float | list[float] | None) -> None:
+        # A list is several observations of one sample (e.g. IFEval's per-instruction results): they are
+        # flattened, so the mean is a micro average over observations, as lm-evaluation-harness computes it.
+        if isinstance(x, (list, tuple)):
+            for item in x:
+                self.add(item)
+            return
         if x is None or math.isnan(x):
             return
-        self.values.append(x)
+        self.values.append(float(x))
 
     @property
     def n(self) -> int:
@@ -63,7 +69,7 @@ class MetricAggregator:
         self._aggregations = aggregations or {}
         self._stats: dict[str, RunningStat] = {}
 
-    def add(self, values: dict[str, float]) -> None:
+    def add(self, values: dict[str, float | list[float]]) -> None:
         for name, value in values.items():
             stat = self._stats.get(name)
             if stat is None:

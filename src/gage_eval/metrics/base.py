@@ -53,7 +53,7 @@ class MetricContext:
 
 @dataclass(slots=True)
 class MetricResult:
-    values: dict[str, float]
+    values: dict[str, float | list[float]]  # a list: several observations of this sample, micro-averaged
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -66,6 +66,10 @@ class Metric:
 
     def evaluate(self, context: MetricContext) -> MetricResult:
         raise NotImplementedError
+
+    async def aevaluate(self, context: MetricContext) -> MetricResult:
+        """The step calls this; override it where scoring waits on I/O or a subprocess (code execution)."""
+        return self.evaluate(context)
 
 
 class SimpleMetric(Metric):

@@ -33,6 +33,8 @@ class ModelRoleAdapter(RoleAdapter):
         self.prompt: PromptTemplate | None = resources.prompts.get(spec.prompt_id) if spec.prompt_id else None
         self.generation: dict[str, Any] = dict(spec.params.get("generation", {}))
         self.completion_mode = "completion" in spec.capabilities or spec.params.get("mode") == "completion"
+        # Multiple choice scored by the model's log-likelihood of each option (lm-eval's `multiple_choice`).
+        self.loglikelihood_mode = "loglikelihood" in spec.capabilities or spec.params.get("mode") == "loglikelihood"
         self.pool: RolePool[ModelRole] = RolePool(lambda: ModelRole(self.caller),
                                                   spec.pool_size or resources.pool_size)
 
@@ -70,7 +72,24 @@ class DutModelAdapter(ModelRoleAdapter):
 
     async def execute(self, payload: dict[str, Any]) -> dict[str, Any]:
         sample: Sample = payload["sample"]
+        if self.loglikelihood_mode:
+            return await self.score_choices(sample)
         return to_predict_result(await self.call(self.build_request(sample, self.prompt)))
+
+    async def score_choices(self, sample: Sample) -> dict[str, Any]:
+        context = sample.inputs.get("ll_context")
+        continuations = sample.inputs.get("ll_continuations")
+        if not isinstance(context, str) or not continuations:
+            raise ConfigError(f"sample '{sample.id}' has no inputs.ll_context / inputs.ll_continuations, which "
+                              "loglikelihood scoring needs", path=f"{self.config_path}.params.mode",
+                              fix="use a benchmark preprocessor that builds them (multiple-choice benchmarks do), "
+                                  "or score generatively (remove mode: loglikelihood)")
+        async with self.pool.acquire() as role:
+            scores = await role.caller.loglikelihood(context, list(continuations))
+        lls = [ll for ll, _ in scores]
+        best = max(range(len(lls)), key=lls.__getitem__)
+        return {"answer": chr(ord("A") + best) if len(lls) <= 26 else str(best), "loglikelihoods": lls,
+                "is_greedy": [g for _, g in scores], "continuations": list(continuations)}
 
 
 @registry.asset("roles", "helper_model", desc="an auxiliary model for support or judging", tags=("model",))

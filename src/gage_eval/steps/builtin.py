@@ -49,7 +49,7 @@ async def arena_step(ctx: StepContext, adapter: RoleAdapter | None, chain: StepC
 async def auto_eval_step(ctx: StepContext, adapter: RoleAdapter | None, chain: StepChain) -> None:
     mctx = MetricContext(ctx.sample, ctx.model_output, ctx.judge_output or dict(ctx.sample.eval_result))
     for metric in chain.metrics:
-        result = metric.evaluate(mctx)
+        result = await metric.aevaluate(mctx)
         ctx.metrics.update(result.values)
         if result.details:
             ctx.metric_details[metric.metric_id] = result.details

@@ -1,0 +1,154 @@
+"""The shape every builtin benchmark shares: an lm-evaluation-harness-style task definition.
+
+A benchmark subclasses `BenchmarkPreprocessor` and says, for one raw record of the dataset's published
+schema, what the question text is (`doc_to_text`), what the options are (`doc_to_choice`, multiple choice
+only) and what the answer is (`doc_to_target`). `to_sample` then builds a Sample that serves every
+scoring mode at once, so the same dataset file can be scored either way:
+
+- loglikelihood multiple choice: ``inputs.ll_context`` (description + few-shot block + question) and
+  ``inputs.ll_continuations`` (target delimiter + each option), exactly the strings lm-eval scores;
+- generation, completion style: one user message holding that same context;
+- generation, chat style: few-shot examples as alternating user/assistant turns, then the question.
+
+Few-shot examples come from ``fewshot_pool`` (records of another split, loaded by `iter_samples`), chosen
+by a ``first_n`` or seeded ``random`` sampler. The random draw is seeded by the question text, not by
+position, so a sample gets the same examples whatever the concurrency, sharding or resume order.
+
+preprocess_kwargs (all optional): num_fewshot, fewshot_sampler (first_n | random), fewshot_seed,
+fewshot_split / fewshot_path (where the pool comes from; read by `iter_samples`), style (completion | chat),
+system_prompt, instruction (appended to the question in chat style).
+"""
+from __future__ import annotations
+
+import random
+from typing import Any, ClassVar
+
+from gage_eval.datasets.preprocess import BasePreprocessor, RecordError
+from gage_eval.datasets.preprocessors import LETTERS
+
+FEWSHOT_KWARGS = ("num_fewshot", "fewshot_sampler", "fewshot_seed", "fewshot_split", "fewshot_path")
+
+
+class BenchmarkPreprocessor(BasePreprocessor):
+    output_type: ClassVar[str] = "multiple_choice"  # or "generate_until"
+    target_delimiter: ClassVar[str] = " "
+    fewshot_delimiter: ClassVar[str] = "\n\n"
+    default_instruction: ClassVar[str | None] = None
+    #: The pool the few-shot examples are drawn from (raw records); set by `iter_samples`.
+    fewshot_pool: list[dict[str, Any]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fewshot_pool = []
+        self._pool_cache: tuple[Any, Any, Any] | None = None
+
+    # -- what a benchmark defines --------------------------------------------------------------------
+    def description(self, doc: dict[str, Any]) -> str:
+        return ""
+
+    def doc_to_text(self, doc: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def doc_to_choice(self, doc: dict[str, Any]) -> list[str]:
+        raise NotImplementedError
+
+    def doc_to_target(self, doc: dict[str, Any]) -> Any:
+        """Multiple choice: the gold option index (or list of indices); generation: the answer text."""
+        raise NotImplementedError
+
+    def references(self, doc: dict[str, Any]) -> list[Any]:
+        """What generative metrics compare with (default: the target)."""
+        return [self.doc_to_target(doc)]
+
+    def fewshot_target(self, doc: dict[str, Any]) -> str:
+        """The answer shown after a few-shot example."""
+        if self.output_type == "multiple_choice":
+            gold = self.doc_to_target(doc)
+            return self.doc_to_choice(doc)[gold[0] if isinstance(gold, list) else gold]
+        return str(self.doc_to_target(doc))
+
+    def extra_metadata(self, doc: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def fewshot_group(self, doc: dict[str, Any]) -> Any:
+        """Examples are drawn from pool records of the same group (e.g. MMLU's subject); None: any."""
+        return None
+
+    # -- shared machinery ------------------------------------------------------------------------------
+    def field(self, doc: dict[str, Any], name: str) -> Any:
+        """A required field of the published schema; missing → an error naming it."""
+        if name not in doc or doc[name] is None:
+            raise RecordError(f"missing field '{name}' (record has: {', '.join(sorted(doc))[:200]})", name)
+        return doc[name]
+
+    def select_fewshot(self, doc: dict[str, Any], num: int, sampler: str, seed: int) -> list[dict[str, Any]]:
+        if num <= 0 or not self.fewshot_pool:
+            return []
+        text, group = self.doc_to_text(doc), self.fewshot_group(doc)
+        candidates = self._pool_groups().get(group) if group is not None else self._pool_all()
+        pool = [d for t, d in candidates or [] if t != text]
+        if sampler == "first_n":
+            return pool[:num]
+        if sampler == "random":
+            return random.Random(f"{seed}\x00{text}").sample(pool, min(num, len(pool)))
+        raise RecordError(f"unknown fewshot_sampler {sampler!r} (use first_n or random)", "fewshot_sampler")
+
+    def _pool_all(self) -> list[tuple[str, dict[str, Any]]]:
+        if self._pool_cache is None or self._pool_cache[0] is not self.fewshot_pool:
+            indexed = [(self.doc_to_text(d), d) for d in self.fewshot_pool]
+            groups: dict[Any, list[tuple[str, dict[str, Any]]]] = {}
+            for item in indexed:
+                groups.setdefault(self.fewshot_group(item[1]), []).append(item)
+            self._pool_cache = (self.fewshot_pool, indexed, groups)
+        return self._pool_cache[1]
+
+    def _pool_groups(self) -> dict[Any, list[tuple[str, dict[str, Any]]]]:
+        self._pool_all()
+        return self._pool_cache[2]
+
+    def to_sample(self, record: dict[str, Any], num_fewshot: int = 0, fewshot_sampler: str = "first_n",
+                  fewshot_seed: int = 1234, style: str = "completion", system_prompt: str | None = None,
+                  instruction: str | None = None, **_: Any) -> dict[str, Any]:
+        if style not in ("completion", "chat"):
+            raise RecordError(f"unknown style {style!r} (use completion or chat)", "style")
+        question = self.doc_to_text(record)
+        shots = self.select_fewshot(record, int(num_fewshot or 0), fewshot_sampler, int(fewshot_seed))
+        description = self.description(record)
+        shot_block = "".join(self.doc_to_text(s) + self.target_delimiter + self.fewshot_target(s)
+                             + self.fewshot_delimiter for s in shots)
+        context = description + shot_block + question
+        metadata = {"num_fewshot": len(shots), **self.extra_metadata(record)}
+        fields: dict[str, Any] = {"inputs": {"ll_context": context}, "metadata": metadata}
+        if self.output_type == "multiple_choice":
+            choices = [str(c) for c in self.doc_to_choice(record)]
+            gold = self.doc_to_target(record)
+            golds = gold if isinstance(gold, list) else [gold]
+            if not choices or any(not isinstance(g, int) or not 0 <= g < len(choices) for g in golds):
+                raise RecordError(f"answer {gold!r} does not name one of the {len(choices)} options", "answer")
+            fields["inputs"]["ll_continuations"] = [self.target_delimiter + c for c in choices]
+            fields["choices"] = [{"label": LETTERS[i] if i < len(LETTERS) else str(i), "text": c}
+                                 for i, c in enumerate(choices)]
+            fields["label"] = LETTERS[golds[0]] if golds[0] < len(LETTERS) else str(golds[0])
+            metadata.update(gold_index=gold, choice_texts=choices)
+        else:
+            fields["label"] = str(self.doc_to_target(record))
+            fields["references"] = [r for r in self.references(record) if r is not None]
+        instruction = instruction if instruction is not None else self.default_instruction
+        fields["messages"] = self._messages(description, shots, question, context, style, system_prompt,
+                                            instruction)
+        return fields
+
+    def _messages(self, description: str, shots: list[dict[str, Any]], question: str, context: str, style: str,
+                  system_prompt: str | None, instruction: str | None) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}] if system_prompt else []
+        if style == "completion":
+            messages.append({"role": "user", "content": context})
+            return messages
+        prefix = description
+        for shot in shots:
+            messages.append({"role": "user", "content": prefix + self.doc_to_text(shot)})
+            messages.append({"role": "assistant", "content": self.fewshot_target(shot)})
+            prefix = ""
+        final = prefix + question + (f"\n\n{instruction}" if instruction else "")
+        messages.append({"role": "user", "content": final})
+        return messages

@@ -1,0 +1,70 @@
+"""`gage eval`: quick mode without YAML, with EvalScope's option names."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+import yaml
+
+from gage_eval.errors import RunInterrupted
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("eval")
+    def eval_(
+        model: str = typer.Option(..., "--model", help="local checkpoint path, hub id, served model name (with "
+                                  "--api-url), an OpenAI-compatible URL, or a backend type such as dummy"),
+        datasets: list[str] = typer.Option(..., "--datasets", help="builtin benchmarks (`gage list benchmarks`)"),
+        limit: Optional[int] = typer.Option(None, "--limit", help="samples per dataset"),
+        generation_config: Optional[str] = typer.Option(None, "--generation-config",
+                                                        help="k=v,... or JSON, e.g. do_sample=false,max_new_tokens=512"),
+        dataset_args: Optional[str] = typer.Option(None, "--dataset-args", help="JSON: {name: {few_shot_num, "
+                                                   "few_shot_random, local_path, split, subset, system_prompt, ...}}"),
+        model_args: Optional[str] = typer.Option(None, "--model-args", help="backend settings, k=v,... or JSON"),
+        template_type: Optional[str] = typer.Option(None, "--template-type", help="chat | completion | base"),
+        eval_mode: str = typer.Option("auto", "--eval-mode", help="auto | loglikelihood | generate (multiple "
+                                      "choice: auto scores log-likelihoods on local checkpoints)"),
+        api_url: Optional[str] = typer.Option(None, "--api-url", help="OpenAI-compatible base URL"),
+        api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="environment variable holding the "
+                                                  "API key (the key itself is never written anywhere)"),
+        model_id: Optional[str] = typer.Option(None, "--model-id", help="served model name when --model is a URL"),
+        eval_type: Optional[str] = typer.Option(None, "--eval-type", help="checkpoint | service | openai_api | backend"),
+        eval_batch_size: Optional[int] = typer.Option(None, "--eval-batch-size", help="concurrent samples"),
+        use_cache: bool = typer.Option(False, "--use-cache", help="reuse cached model responses"),
+        work_dir: Optional[str] = typer.Option(None, "--work-dir", "--output-dir", help="output root (default runs)"),
+        run_id: Optional[str] = typer.Option(None, "--run-id", help="fixed run id; rerunning it resumes"),
+        seed: Optional[int] = typer.Option(None, "--seed"),
+        timeout: Optional[float] = typer.Option(None, "--timeout", help="HTTP request timeout (s)"),
+        progress: Optional[str] = typer.Option(None, "--progress", help="auto | rich | plain | off"),
+        dry_run: bool = typer.Option(False, "--dry-run", help="print the compiled PipelineConfig and exit"),
+    ) -> None:
+        """Evaluate a model on builtin benchmarks in one command (EvalScope-compatible options)."""
+        from gage_eval.config.quick import parse_kv, quick_task
+
+        data: dict[str, Any] = {
+            "model": model, "datasets": datasets, "limit": limit, "template_type": template_type,
+            "eval_mode": eval_mode, "api_url": api_url, "model_id": model_id, "eval_type": eval_type,
+            "eval_batch_size": eval_batch_size, "use_cache": use_cache, "work_dir": work_dir, "run_id": run_id,
+            "seed": seed, "timeout": timeout,
+            "generation_config": parse_kv(generation_config, "--generation-config"),
+            "dataset_args": parse_kv(dataset_args, "--dataset-args"),
+            "model_args": parse_kv(model_args, "--model-args"),
+        }
+        if api_key_env:
+            data["model_args"] = {**data["model_args"], "api_key_env": api_key_env}
+        task = quick_task({k: v for k, v in data.items() if v is not None})
+        if dry_run:
+            from gage_eval.config.quick import compile_quick
+
+            typer.echo(yaml.safe_dump(compile_quick(task), sort_keys=False, allow_unicode=True))
+            return
+        from gage_eval.api import run_task
+        from gage_eval.cli.run_cmd import print_result
+
+        try:
+            result = run_task(task, progress=progress)
+        except KeyboardInterrupt:
+            raise RunInterrupted() from None
+        print_result(result)
+        if result.status != "completed":
+            raise typer.Exit(1)
