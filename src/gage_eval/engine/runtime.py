@@ -244,7 +244,10 @@ class Runtime:
                        task_reports: list[dict[str, Any]], callers: dict[str, ModelCaller],
                        cache: ResponseCache | None) -> dict[str, Any]:
         generators = {}
-        names = [g.name for g in self.cfg.summary_generators] + self.settings.summary_generators
+        # Unparsed answers and judge costs are always reported: silently dropped verdicts are how scores go wrong.
+        defaults = ["unparsed_answers"] + (["judge_usage"] if any("judge" in a.role_type
+                                                                   for a in self.cfg.role_adapters) else [])
+        names = defaults + [g.name for g in self.cfg.summary_generators] + self.settings.summary_generators
         params = {g.name: g.params for g in self.cfg.summary_generators}
         for name in dict.fromkeys(names):
             generators[name] = registry.get("summary_generators", name, config_path="summary_generators")(

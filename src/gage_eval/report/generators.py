@@ -20,10 +20,14 @@ class JudgeUsage:
         judge = record.get("judge_output") or {}
         if "judge_adapter" not in judge:
             return
-        self.calls += 1
-        self.attempts += int(judge.get("judge_attempts", 1))
-        self.unparsed += bool(judge.get("unparsed"))
-        self.tokens.update({k: int(v or 0) for k, v in (judge.get("judge_usage") or {}).items()})
+        calls = judge.get("judge_calls") or {judge["judge_adapter"]: {
+            "attempts": judge.get("judge_attempts", 1), "unparsed": judge.get("unparsed"),
+            "usage": judge.get("judge_usage")}}
+        for call in calls.values():
+            self.calls += 1
+            self.attempts += int(call.get("attempts", 1))
+            self.unparsed += bool(call.get("unparsed"))
+            self.tokens.update({k: int(v or 0) for k, v in (call.get("usage") or {}).items()})
 
     def result(self) -> dict[str, Any]:
         return {"calls": self.calls, "attempts": self.attempts, "unparsed": self.unparsed,

@@ -34,6 +34,9 @@ async def inference_step(ctx: StepContext, adapter: RoleAdapter | None, chain: S
 async def judge_step(ctx: StepContext, adapter: RoleAdapter | None, chain: StepChain) -> None:
     assert adapter is not None
     out = await adapter.execute({"sample": ctx.sample, "model_output": ctx.model_output, "trace": chain.trace})
+    if "judge_calls" in out and "judge_calls" in ctx.judge_output:
+        # Several judges on one sample (e.g. truthful + informative): keep every judge's cost, not the last.
+        out = {**out, "judge_calls": {**ctx.judge_output["judge_calls"], **out["judge_calls"]}}
     ctx.judge_output.update(out)
     update_eval_result(ctx.sample, out)
 

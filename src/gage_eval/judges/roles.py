@@ -1,0 +1,145 @@
+"""Judge roles: `pairwise_judge` (A vs B, both orders) and `binary_judge` (verdict against a reference).
+
+Both ask the judge model, parse strictly, and re-ask up to `parse_retries` times with a varied seed (so a
+cached unparsable answer is not served again) before reporting the verdict as unparsed with its raw text.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gage_eval.config.models import RoleAdapterSpec
+from gage_eval.judges.prompts import judge_binary_prompt, judge_pairwise_prompt
+from gage_eval.judges.verdicts import parse_binary, parse_pairwise
+from gage_eval.metrics.base import MetricContext
+from gage_eval.registry import registry
+from gage_eval.roles.base import RoleResources
+from gage_eval.roles.model_roles import ModelRoleAdapter
+from gage_eval.sample import Sample
+
+_SWAP = {"A": "B", "B": "A", "tie": "tie"}
+
+
+def read_field(path: str | None, sample: Sample, model_output: dict[str, Any], default: Any = None) -> Any:
+    """`sample.inputs.answer_a`, `model_output.answer`, `sample.metadata.x`...; a path without a known root
+    is a literal (e.g. a model name)."""
+    if not path:
+        return default
+    if path.split(".", 1)[0] not in ("sample", "model_output", "judge_output"):
+        return path
+    return MetricContext(sample, model_output, {}).get(path, default)
+
+
+class _VerdictJudge(ModelRoleAdapter):
+    role_type = "judge"
+
+    def __init__(self, spec: RoleAdapterSpec, resources: RoleResources, config_path: str) -> None:
+        super().__init__(spec, resources, config_path)
+        self.parse_retries = int(spec.params.get("parse_retries", 2))
+        self.fields: dict[str, str] = dict(spec.params.get("fields", {}))
+
+    def field(self, name: str, sample: Sample, model_output: dict[str, Any], default: Any = None) -> Any:
+        return read_field(self.fields.get(name), sample, model_output, default)
+
+    async def ask(self, sample: Sample, parse: Callable[[str], Any], **variables: Any) -> dict[str, Any]:
+        assert self.prompt is not None
+        request = self.build_request(sample, self.prompt, **variables)
+        usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        raw = ""
+        for attempt in range(self.parse_retries + 1):
+            if attempt:
+                request.params = {**request.params, "seed": attempt}
+            response = await self.call(request)
+            raw = response.text
+            for key in usage:
+                usage[key] += int(response.usage.get(key, 0) or 0)
+            verdict = parse(raw)
+            if verdict is not None:
+                return {"verdict": verdict, "raw": raw, "attempts": attempt + 1, "usage": usage}
+        return {"verdict": None, "raw": raw, "attempts": self.parse_retries + 1, "usage": usage}
+
+
+@registry.asset("roles", "pairwise_judge", desc="A-vs-B judge; runs both orders, inconsistent verdicts become ties "
+                "and are reported", tags=("model", "judge", "pairwise"))
+class PairwiseJudge(_VerdictJudge):
+    """params: fields {question, answer_a, answer_b, model_a, model_b, reference} (dotted paths or literals),
+    allow_tie (true), swap (true), parse_retries (2), prompt_params."""
+
+    role_type = "pairwise_judge"
+
+    def __init__(self, spec: RoleAdapterSpec, resources: RoleResources, config_path: str) -> None:
+        super().__init__(spec, resources, config_path)
+        self.allow_tie = bool(spec.params.get("allow_tie", True))
+        self.swap = bool(spec.params.get("swap", True))
+        if self.prompt is None:
+            self.prompt = judge_pairwise_prompt("judge_pairwise", allow_tie=self.allow_tie,
+                                                **spec.params.get("prompt_params", {}))
+        self.fields = {"answer_a": "sample.inputs.answer_a", "answer_b": "sample.inputs.answer_b",
+                       "model_a": "sample.inputs.model_a", "model_b": "sample.inputs.model_b", **self.fields}
+
+    async def execute(self, payload: dict[str, Any]) -> dict[str, Any]:
+        sample: Sample = payload["sample"]
+        output = payload.get("model_output") or {}
+        question = self.field("question", sample, output, sample.prompt_text())
+        a = str(self.field("answer_a", sample, output, "") or "")
+        b = str(self.field("answer_b", sample, output, "") or "")
+        reference = self.field("reference", sample, output)
+        names = (str(self.field("model_a", sample, output, "model_a")), str(self.field("model_b", sample, output,
+                                                                                        "model_b")))
+        parse = lambda text: parse_pairwise(text, self.allow_tie)  # noqa: E731
+        first = await self.ask(sample, parse, question=question, answer_a=a, answer_b=b, reference=reference)
+        rounds = [{"order": "AB", **first}]
+        if self.swap:
+            second = await self.ask(sample, parse, question=question, answer_a=b, answer_b=a, reference=reference)
+            # In the swapped order "A" is model_b: map back so both verdicts speak of the same models.
+            rounds.append({"order": "BA", **second, "verdict": _SWAP.get(second["verdict"])
+                           if second["verdict"] else None})
+        usage = {k: sum(r["usage"][k] for r in rounds) for k in ("prompt_tokens", "completion_tokens")}
+        verdicts = [r["verdict"] for r in rounds]
+        out: dict[str, Any] = {
+            "model_a": names[0], "model_b": names[1], "judge_adapter": self.adapter_id,
+            "judge_attempts": sum(r["attempts"] for r in rounds), "judge_usage": usage,
+            "verdicts": [{"order": r["order"], "verdict": r["verdict"], "raw": r["raw"]} for r in rounds],
+            "judge_raw": rounds[-1]["raw"], "len_a": len(a), "len_b": len(b),
+        }
+        unparsed = any(v is None for v in verdicts)
+        out["judge_calls"] = {self.adapter_id: {"attempts": out["judge_attempts"], "unparsed": unparsed,
+                                                "usage": usage}}
+        if unparsed:
+            return {**out, "winner": None, "unparsed": True, "consistent": None}
+        consistent = len(set(verdicts)) == 1
+        combined = verdicts[0] if consistent else "tie"
+        winner = {"A": "model_a", "B": "model_b", "tie": "tie"}[combined]
+        return {**out, "winner": winner, "consistent": consistent, "unparsed": False}
+
+
+@registry.asset("roles", "binary_judge", desc="correct/incorrect (or yes/no) verdict against a reference; "
+                "writes score 1/0", tags=("model", "judge"))
+class BinaryJudge(_VerdictJudge):
+    """params: fields {question, answer, reference} (dotted paths), parse_retries, prompt_params; prompt_id to
+    use another template (e.g. judge_truthful / judge_informative). `output_key` names the verdict
+    (default score)."""
+
+    role_type = "binary_judge"
+
+    def __init__(self, spec: RoleAdapterSpec, resources: RoleResources, config_path: str) -> None:
+        super().__init__(spec, resources, config_path)
+        if self.prompt is None:
+            self.prompt = judge_binary_prompt("judge_binary", **spec.params.get("prompt_params", {}))
+        self.output_key = str(spec.params.get("output_key", "score"))
+        self.fields = {"answer": "model_output.answer", "reference": "sample.label", **self.fields}
+
+    async def execute(self, payload: dict[str, Any]) -> dict[str, Any]:
+        sample: Sample = payload["sample"]
+        output = payload.get("model_output") or {}
+        result = await self.ask(sample, parse_binary, question=self.field("question", sample, output,
+                                                                          sample.prompt_text()),
+                                answer=str(self.field("answer", sample, output, "") or ""),
+                                reference=self.field("reference", sample, output))
+        key = self.output_key
+        unparsed = result["verdict"] is None
+        return {key: result["verdict"], f"{key}_unparsed": unparsed, f"{key}_raw": result["raw"],
+                "unparsed": unparsed, "judge_adapter": self.adapter_id, "judge_attempts": result["attempts"],
+                "judge_usage": result["usage"],
+                "judge_calls": {self.adapter_id: {"attempts": result["attempts"], "unparsed": unparsed,
+                                                  "usage": result["usage"]}}}
