@@ -35,6 +35,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "gage_eval.judges.prompts",
     "gage_eval.judges.roles",
     "gage_eval.judges.metrics",
+    "gage_eval.arena.human",
+    "gage_eval.arena.leaderboard",
     "gage_eval.datasets.loaders",
     "gage_eval.datasets.preprocessors",
     "gage_eval.prompts.builtin",

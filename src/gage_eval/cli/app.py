@@ -14,10 +14,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 def _register() -> None:
     if app.registered_commands:  # idempotent: main() may be called more than once in a process (tests, API)
         return
-    from gage_eval.cli import config_cmds, eval_cmd, perf_cmd, registry_cmds, run_cmd, view_cmds
+    from gage_eval.cli import arena_cmd, config_cmds, eval_cmd, perf_cmd, registry_cmds, run_cmd, view_cmds
 
     run_cmd.register(app)
     eval_cmd.register(app)
+    arena_cmd.register(app)
     perf_cmd.register(app)
     view_cmds.register(app)
     config_cmds.register(app)

@@ -120,7 +120,13 @@ class JudgeModelAdapter(ModelRoleAdapter):
 
     async def execute(self, payload: dict[str, Any]) -> dict[str, Any]:
         sample: Sample = payload["sample"]
-        request = self.build_request(sample, self.prompt, model_output=payload.get("model_output") or {})
+        model_output = payload.get("model_output") or {}
+        answer_field = self.spec.params.get("fields", {}).get("answer")
+        if answer_field:  # grade an answer stored in the sample (e.g. an earlier run's output in an arena)
+            from gage_eval.judges.roles import read_field
+
+            model_output = {**model_output, "answer": read_field(answer_field, sample, model_output, "")}
+        request = self.build_request(sample, self.prompt, model_output=model_output)
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         raw = ""
         for attempt in range(self.parse_retries + 1):

@@ -1,0 +1,131 @@
+"""`gage arena`: judge models against each other from their earlier runs (or live backends) and rank them."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+import yaml
+
+from gage_eval.errors import ConfigError, RunInterrupted
+
+
+def _runs(values: list[str]) -> list[dict[str, Any]]:
+    models = []
+    for i, value in enumerate(values):
+        name, sep, path = value.partition("=")
+        if not sep:
+            path, name = value, Path(value).name
+        if not name or not path:
+            raise ConfigError(f"--run '{value}' is not NAME=RUN_DIR", path=f"--run[{i}]",
+                              fix="write --run mymodel=runs/mymodel_gsm8k (NAME= may be left out: the folder name)")
+        models.append({"name": name, "run": path})
+    return models
+
+
+def arena_config(config: Optional[Path], flags: dict[str, Any]) -> Any:
+    from gage_eval.arena.config import ArenaConfig
+    from gage_eval.config.loading import parse_model, read_yaml
+
+    data: dict[str, Any] = read_yaml(config) if config else {}
+    if flags["runs"]:
+        data["models"] = data.get("models", []) + _runs(flags["runs"])
+    for key in ("mode", "baseline", "limit", "bootstrap_rounds", "seed", "concurrency"):
+        if flags.get(key) is not None:
+            data[key] = flags[key]
+    if flags.get("allow_mismatch"):
+        data["allow_mismatch"] = True
+    judge = dict(data.get("judge") or {})
+    if flags.get("judge_url"):
+        backend = {"type": "openai_http", "config": {"base_url": flags["judge_url"],
+                                                     "model": flags.get("judge_model") or "judge"}}
+        if flags.get("judge_api_key_env"):
+            backend["config"]["api_key_env"] = flags["judge_api_key_env"]
+        judge["backend"] = backend
+    if flags.get("human"):
+        judge["human"] = True
+        if flags.get("port") is not None:
+            judge["port"] = flags["port"]
+    for key in ("swap", "allow_tie"):
+        if flags.get(key) is False:
+            judge[key] = False
+    data["judge"] = judge
+    return parse_model(ArenaConfig, data, str(config) if config else None)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("arena")
+    def arena(
+        config: Optional[Path] = typer.Argument(None, help="ArenaConfig YAML (optional when --run flags are given)"),
+        runs: list[str] = typer.Option([], "--run", help="NAME=RUN_DIR of an earlier run (repeat per model)"),
+        mode: Optional[str] = typer.Option(None, "--mode", help="single | pairwise-baseline | pairwise-all"),
+        baseline: Optional[str] = typer.Option(None, "--baseline", help="baseline model name"),
+        judge_url: Optional[str] = typer.Option(None, "--judge-url", help="OpenAI-compatible base URL of the judge"),
+        judge_model: Optional[str] = typer.Option(None, "--judge-model", help="judge model name"),
+        judge_api_key_env: Optional[str] = typer.Option(None, "--judge-api-key-env"),
+        human: bool = typer.Option(False, "--human", help="judge on a local web page instead of with a model"),
+        port: Optional[int] = typer.Option(None, "--port", help="human review page port (0 = any free port)"),
+        swap: bool = typer.Option(True, "--swap/--no-swap", help="judge both answer orders (position-bias control)"),
+        allow_tie: bool = typer.Option(True, "--tie/--no-tie", help="let the judge declare a tie"),
+        limit: Optional[int] = typer.Option(None, "--limit", help="questions to judge"),
+        bootstrap_rounds: Optional[int] = typer.Option(None, "--bootstrap-rounds"),
+        seed: Optional[int] = typer.Option(None, "--seed"),
+        concurrency: Optional[int] = typer.Option(None, "--concurrency"),
+        allow_mismatch: bool = typer.Option(False, "--allow-mismatch", help="judge runs whose questions differ"),
+        output_dir: Path = typer.Option(Path("runs"), "--output-dir"),
+        run_id: Optional[str] = typer.Option(None, "--run-id", help="fixed run id; rerunning it resumes"),
+        use_cache: bool = typer.Option(False, "--use-cache", help="serve repeated judge calls from the cache"),
+        progress: Optional[str] = typer.Option(None, "--progress"),
+        dry_run: bool = typer.Option(False, "--dry-run", help="print the compiled judge pipeline and exit"),
+    ) -> None:
+        """Rank models with a judge: win/tie/loss matrix, Bradley-Terry and Elo ratings with 95% CIs."""
+        from gage_eval.arena.config import collect_outputs, compile_arena
+
+        cfg = arena_config(config, {"runs": runs, "mode": mode, "baseline": baseline, "judge_url": judge_url,
+                                    "judge_model": judge_model, "judge_api_key_env": judge_api_key_env,
+                                    "human": human, "port": port, "swap": swap, "allow_tie": allow_tie,
+                                    "limit": limit, "bootstrap_rounds": bootstrap_rounds, "seed": seed,
+                                    "concurrency": concurrency, "allow_mismatch": allow_mismatch})
+        run_id = run_id or f"arena_{cfg.name}"
+        run_dir = output_dir / run_id
+        overrides = {"use_cache": use_cache or None, "progress": progress}
+        try:
+            pipeline = compile_arena(cfg, run_dir, collect_outputs(cfg, run_dir, overrides))
+            if dry_run:
+                typer.echo(yaml.safe_dump(pipeline, sort_keys=False, allow_unicode=True))
+                return
+            from gage_eval.api import run
+
+            result = run(pipeline, output_dir=output_dir, run_id=run_id,
+                         **{k: v for k, v in overrides.items() if v is not None})
+        except KeyboardInterrupt:
+            raise RunInterrupted() from None
+        print_leaderboard(result.summary, result.run_dir)
+        if result.status != "completed":
+            raise typer.Exit(1)
+
+
+def print_leaderboard(summary: dict[str, Any], run_dir: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    board = (summary.get("summary_generators") or {}).get("arena_leaderboard") or {}
+    table = Table(title=f"arena ({board.get('mode')}) -> {run_dir}")
+    rows = board.get("leaderboard") or []
+    if board.get("mode") == "single":
+        for col in ("rank", "model", "score", "95% CI", "n"):
+            table.add_column(col)
+        for r in rows:
+            ci = f"[{r['ci_low']:.2f}, {r['ci_high']:.2f}]" if r.get("ci_low") is not None else "n/a"
+            table.add_row(str(r["rank"]), r["model"], f"{r['score']:.3f}", ci, str(r["count"]))
+    else:
+        for col in ("rank", "model", "BT rating", "95% CI", "W/T/L", "win rate vs baseline"):
+            table.add_column(col)
+        for r in rows:
+            vs = r.get("win_rate_vs_baseline")
+            table.add_row(str(r["rank"]), r["model"], f"{r['rating']:.0f}", f"[{r['ci_low']:.0f}, {r['ci_high']:.0f}]",
+                          f"{r['wins']}/{r['ties']}/{r['losses']}", "-" if vs is None else f"{vs:.3f}")
+    Console().print(table)
+    if board.get("inconsistency_rate") is not None:
+        typer.echo(f"position-swap inconsistency: {board['inconsistency_rate']:.3f} of "
+                   f"{board['judged_both_orders']} pairs; unparsed verdicts: {board.get('unparsed_verdicts', 0)}")
