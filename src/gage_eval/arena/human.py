@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from gage_eval.config.models import RoleAdapterSpec
 from gage_eval.judges.roles import read_field
 from gage_eval.registry import registry
@@ -72,14 +74,15 @@ class ReviewQueue:
             return {"pending": len(self._pending), "judged": self.judged}
 
 
+class VerdictBody(BaseModel):
+    # Module level: FastAPI resolves the (postponed) annotation of the handler's body parameter by name.
+    pair_id: str
+    verdict: str
+
+
 def create_review_app(queue: ReviewQueue) -> Any:
     from fastapi import FastAPI, HTTPException
     from fastapi.responses import HTMLResponse
-    from pydantic import BaseModel
-
-    class Verdict(BaseModel):
-        pair_id: str
-        verdict: str
 
     app = FastAPI(title="gage-eval human review", docs_url=None, redoc_url=None)
 
@@ -97,7 +100,7 @@ def create_review_app(queue: ReviewQueue) -> Any:
                          "answer_b": item.shown_b}, **state}
 
     @app.post("/api/verdict")
-    def verdict(body: Verdict) -> dict[str, Any]:
+    def verdict(body: VerdictBody) -> dict[str, Any]:
         if body.verdict not in ("A", "B", "tie"):
             raise HTTPException(422, "verdict must be A, B or tie")
         if not queue.resolve(body.pair_id, body.verdict):
