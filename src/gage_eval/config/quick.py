@@ -39,6 +39,7 @@ class QuickTask(BaseModel):
     api_key: SecretStr | None = None
     eval_type: Literal["checkpoint", "service", "openai_api", "backend"] | None = None
     model_args: dict[str, Any] = Field(default_factory=dict)
+    judge_model_args: dict[str, Any] = Field(default_factory=dict)
     generation_config: dict[str, Any] = Field(default_factory=dict)
     dataset_args: dict[str, dict[str, Any]] = Field(default_factory=dict)
     template_type: Literal["chat", "completion", "base"] | None = None
@@ -191,65 +192,111 @@ def _generation_style(task: QuickTask, backend: dict[str, Any]) -> str:
     return "chat" if is_chat_api else "completion"
 
 
+def judge_backend_spec(task: QuickTask) -> dict[str, Any] | None:
+    """EvalScope's judge_model_args ({api_url, model_id, api_key_env, ...}) as the `judge` backend."""
+    args = dict(task.judge_model_args)
+    if not args:
+        return None
+    url = args.pop("api_url", None) or args.pop("base_url", None)
+    name = args.pop("model_id", None) or args.pop("model", None)
+    if not url or not name:
+        raise ConfigError("judge_model_args needs api_url and model_id", path="judge_model_args",
+                          fix='pass --judge-model-args \'{"api_url": "http://host:port/v1", "model_id": "NAME"}\'')
+    args.pop("api_key", None)  # keys come from the environment (api_key_env), never from arguments
+    return {"backend_id": "judge", "type": "openai_http", "config": {"base_url": url.rstrip("/"), "model": name,
+                                                                     **args}}
+
+
+def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int, generation: dict[str, Any],
+                   metric_ids: dict[str, dict[str, Any]]) -> None:
+    backend = pipeline["backends"][0]
+    definition = _template_definition(name, i)
+    pipeline["metadata"]["templates"].append(definition.pop("_version"))
+    args = task.dataset_args.get(name, {})
+    datasets = definition.get("datasets") or []
+    adapters = copy.deepcopy(definition.get("role_adapters") or [])
+    duts = [a for a in adapters if a.get("role_type") == "dut_model"]
+    if len(datasets) != 1 or len(duts) != 1:
+        raise ConfigError(f"benchmark '{name}' is not a single-dataset, single-model template", path=f"datasets[{i}]",
+                          fix="run it with `gage run` and a RunConfig instead")
+    ds = copy.deepcopy(datasets[0])
+    ds["dataset_id"] = name
+    _apply_dataset_args(ds, args, f"dataset_args.{name}")
+    dut = duts[0]
+    params = dut.setdefault("params", {})
+    if _eval_mode(task, backend, dut, args) == "loglikelihood":
+        params["mode"] = "loglikelihood"
+    else:
+        params.pop("mode", None)
+        if ds["params"].get("preprocess") not in (None, "default", "multi_choice"):  # benchmark preprocessors
+            ds["params"].setdefault("preprocess_kwargs", {}).setdefault("style", _generation_style(task, backend))
+    params["generation"] = {**params.get("generation", {}), **generation}
+    # Backends: the dut's is the user's model, `judge` is the shared judge; others stay per benchmark.
+    backend_ids = {"model": "model", "judge": "judge"}
+    for spec in definition.get("backends") or []:
+        bid = spec.get("backend_id")
+        if bid == "judge":
+            if not any(b.get("backend_id") == "judge" for b in pipeline["backends"]):
+                if spec.get("type") == "dummy":
+                    raise ConfigError(f"benchmark '{name}' is scored by a judge model, and none was given",
+                                      path="judge_model_args", fix='pass --judge-model-args \'{"api_url": '
+                                      '"http://host:port/v1", "model_id": "NAME"}\'')
+                pipeline["backends"].append(copy.deepcopy(spec))
+        elif bid not in (None, "model") and any(a.get("backend_id") == bid for a in adapters if a is not dut):
+            backend_ids[bid] = f"{bid}_{name}"
+            pipeline["backends"].append({**copy.deepcopy(spec), "backend_id": backend_ids[bid]})
+    renamed = {}
+    for adapter in adapters:
+        renamed[adapter["adapter_id"]] = new_id = f"{adapter['adapter_id']}_{name}"
+        adapter["adapter_id"] = new_id
+        if adapter is dut:
+            adapter["backend_id"] = "model"
+            adapter.pop("backend", None)
+        elif adapter.get("backend_id"):
+            adapter["backend_id"] = backend_ids.get(adapter["backend_id"], adapter["backend_id"])
+        pipeline["role_adapters"].append(adapter)
+    pipeline["datasets"].append(ds)
+    steps = copy.deepcopy((definition.get("custom") or {}).get("steps") or
+                          [{"step": "inference", "adapter_id": dut["adapter_id"]}, {"step": "auto_eval"}])
+    for step in steps:
+        if step.get("adapter_id") in renamed:
+            step["adapter_id"] = renamed[step["adapter_id"]]
+    refs = []
+    for entry in definition.get("metrics", []):
+        entry = normalize_metric_entry(entry)
+        metric_id = entry["metric_id"]
+        if metric_id in metric_ids and metric_ids[metric_id] != entry:
+            raise ConfigError(f"benchmarks define metric '{metric_id}' differently", path=f"datasets[{i}]",
+                              fix="evaluate these benchmarks in separate runs")
+        metric_ids[metric_id] = entry
+        refs.append(metric_id)
+    for gen in definition.get("summary_generators") or []:
+        gen = {"name": gen, "params": {}} if isinstance(gen, str) else copy.deepcopy(gen)
+        gen.setdefault("params", {})["task_id"] = name  # run-level sections see every task's records
+        pipeline.setdefault("summary_generators", []).append(gen)
+    task_spec: dict[str, Any] = {"task_id": name, "dataset_id": name, "steps": steps, "metric_overrides": refs}
+    if task.limit is not None:
+        task_spec["max_samples"] = task.limit
+    pipeline["tasks"].append(task_spec)
+
+
 def compile_quick(task: QuickTask) -> dict[str, Any]:
     """The PipelineConfig (as a dict, validated) that `gage eval` runs for these settings."""
     unknown_args = [n for n in task.dataset_args if n not in task.datasets]
     if unknown_args:
         raise ConfigError(f"dataset_args names '{unknown_args[0]}', which is not among the datasets",
                           path=f"dataset_args.{unknown_args[0]}", fix=close_match_hint(unknown_args[0], task.datasets))
-    backend = backend_spec(task)
     generation = generation_params(task.generation_config)
     if task.seed is not None:
         generation.setdefault("seed", task.seed)
+    judge = judge_backend_spec(task)
     pipeline: dict[str, Any] = {"api_version": "gage/v1alpha1", "kind": "PipelineConfig",
                                 "metadata": {"name": "eval_" + "_".join(task.datasets)[:80], "templates": []},
-                                "datasets": [], "backends": [backend], "role_adapters": [], "metrics": [],
-                                "tasks": []}
+                                "datasets": [], "backends": [backend_spec(task), *([judge] if judge else [])],
+                                "role_adapters": [], "metrics": [], "tasks": []}
     metric_ids: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(dict.fromkeys(task.datasets)):
-        definition = _template_definition(name, i)
-        pipeline["metadata"]["templates"].append(definition.pop("_version"))
-        args = task.dataset_args.get(name, {})
-        datasets = definition.get("datasets") or []
-        duts = [a for a in definition.get("role_adapters", []) if a.get("role_type") == "dut_model"]
-        if len(datasets) != 1 or len(duts) != 1:
-            raise ConfigError(f"benchmark '{name}' is not a single-dataset, single-model template", path=f"datasets[{i}]",
-                              fix="run it with `gage run` and a RunConfig instead")
-        ds = copy.deepcopy(datasets[0])
-        ds["dataset_id"] = name
-        _apply_dataset_args(ds, args, f"dataset_args.{name}")
-        dut = copy.deepcopy(duts[0])
-        dut_id = f"dut_{name}"
-        dut.update(adapter_id=dut_id, backend_id="model")
-        dut.pop("backend", None)
-        params = dut.setdefault("params", {})
-        if _eval_mode(task, backend, dut, args) == "loglikelihood":
-            params["mode"] = "loglikelihood"
-        else:
-            params.pop("mode", None)
-            if ds["params"].get("preprocess") not in (None, "default", "multi_choice"):  # benchmark preprocessors
-                ds["params"].setdefault("preprocess_kwargs", {}).setdefault("style", _generation_style(task, backend))
-        params["generation"] = {**params.get("generation", {}), **generation}
-        pipeline["datasets"].append(ds)
-        pipeline["role_adapters"].append(dut)
-        steps = copy.deepcopy((definition.get("custom") or {}).get("steps") or
-                              [{"step": "inference", "adapter_id": dut_id}, {"step": "auto_eval"}])
-        for step in steps:
-            if step.get("adapter_id") == duts[0]["adapter_id"]:
-                step["adapter_id"] = dut_id
-        refs = []
-        for entry in definition.get("metrics", []):
-            entry = normalize_metric_entry(entry)
-            metric_id = entry["metric_id"]
-            if metric_id in metric_ids and metric_ids[metric_id] != entry:
-                raise ConfigError(f"benchmarks define metric '{metric_id}' differently", path=f"datasets[{i}]",
-                                  fix="evaluate these benchmarks in separate runs")
-            metric_ids[metric_id] = entry
-            refs.append(metric_id)
-        task_spec: dict[str, Any] = {"task_id": name, "dataset_id": name, "steps": steps, "metric_overrides": refs}
-        if task.limit is not None:
-            task_spec["max_samples"] = task.limit
-        pipeline["tasks"].append(task_spec)
+        _add_benchmark(pipeline, task, name, i, generation, metric_ids)
     pipeline["metrics"] = list(metric_ids.values())
     if task.eval_batch_size:
         pipeline["execution"] = {"concurrency": task.eval_batch_size}

@@ -8,13 +8,11 @@ length in characters (lm-eval: ``len(choice)`` of ``doc_to_choice``, without the
 from __future__ import annotations
 
 import math
+
+import numpy as np
 from gage_eval.metrics.base import Metric, MetricContext, MetricResult
 from gage_eval.metrics.builtin import extract_choice_letter
 from gage_eval.registry import registry
-
-
-def argmax(values: list[float]) -> int:
-    return max(range(len(values)), key=values.__getitem__)
 
 
 def gold_indices(context: MetricContext) -> list[int]:
@@ -61,11 +59,14 @@ class MultipleChoiceAccuracy(Metric):
         texts = option_texts(context)
         if len(texts) != len(lls):
             texts = [str(c) for c in context.model_output.get("continuations", [])] or texts
-        preds = {
-            "acc": argmax(lls),
-            "acc_norm": argmax([ll / max(len(t), 1) for ll, t in zip(lls, texts)]),
-            "acc_bytes": argmax([ll / max(len(t.encode("utf-8")), 1) for ll, t in zip(lls, texts)]),
-        }
+        arr = np.array(lls, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # numpy division exactly as lm-eval: an empty option gives -inf (or nan), never a silent length of 1.
+            preds = {
+                "acc": int(np.argmax(arr)),
+                "acc_norm": int(np.argmax(arr / np.array([len(t) for t in texts], dtype=float))),
+                "acc_bytes": int(np.argmax(arr / np.array([len(t.encode("utf-8")) for t in texts], dtype=float))),
+            }
         greedy = context.model_output.get("is_greedy") or []
         values: dict[str, float | list[float]] = {}
         for name in outputs:
