@@ -1,0 +1,317 @@
+"""Torch side of the `hf` backend: loading, lm-eval-exact scoring and batched generation.
+
+Everything here is synchronous and runs in a worker thread. torch and transformers are imported only
+inside `HFRuntime` (never at module import), so `import gage_eval` and `gage list` stay torch-free.
+Tokenisation and scoring mirror lm-evaluation-harness' `HFLM` (lm_eval/models/huggingface.py and
+lm_eval/api/model.py) step by step; comments name the lm-eval function each piece reproduces.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gage_eval.errors import BackendError, ConfigError
+
+if TYPE_CHECKING:
+    from gage_eval.backends.hf import HFSettings
+
+# lm_eval.models.utils: tokenizers without a known limit report this sentinel as model_max_length.
+TOKENIZER_INFINITY = 1000000000000000019884624838656
+DEFAULT_MAX_LENGTH = 2048
+INSTALL_FIX = ("pip install 'gage-eval[hf]' (it pins torch==2.13.0; for a GPU install the CUDA build of that "
+               "torch version first, from https://pytorch.org)")
+
+
+def import_torch() -> tuple[Any, Any]:
+    try:
+        import torch
+        import transformers
+    except ImportError as exc:
+        raise ConfigError(f"the hf backend needs torch and transformers, which cannot be imported: {exc}",
+                          path="type", fix=INSTALL_FIX) from None
+    return torch, transformers
+
+
+@dataclass(frozen=True)
+class GenOptions:
+    max_new_tokens: int
+    temperature: float = 0.0
+    top_p: float | None = None
+    top_k: int | None = None
+    repetition_penalty: float | None = None
+    stop: tuple[str, ...] = ()
+    n: int = 1
+    seed: int | None = None
+
+    @property
+    def do_sample(self) -> bool:
+        return self.temperature > 0
+
+    def batch_key(self) -> tuple[Any, ...] | None:
+        """Requests with equal keys can share one left-padded `generate` call. Sampling is never batched:
+        a per-request seed can only be honoured by running the request alone."""
+        if self.do_sample:
+            return None
+        return (self.max_new_tokens, self.repetition_penalty, self.stop)
+
+
+@dataclass
+class GenOutput:
+    texts: list[str]
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+
+
+def message_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(p.get("text", "") for p in content or [] if isinstance(p, dict) and p.get("type", "text") == "text")
+
+
+class HFRuntime:
+    """A loaded tokenizer + causal LM. Not thread-safe: the backend calls it from one thread at a time."""
+
+    def __init__(self, s: HFSettings) -> None:
+        self.torch, self.transformers = torch, transformers = import_torch()
+        self.s = s
+        self.device = self._resolve_device(s.device)
+        self.tok = self._load_tokenizer()
+        self.model = self._load_model()
+        if s.use_chat_template and not getattr(self.tok, "chat_template", None):
+            raise ConfigError(f"use_chat_template is true but the tokenizer of '{s.tokenizer_path or s.model_path}' "
+                              "has no chat template", path="config.use_chat_template",
+                              fix="set use_chat_template: false (messages are then concatenated), or use a "
+                                  "tokenizer with a chat_template")
+        # lm_eval.models.utils.configure_pad_token: pad, else unk, else eos. Only generation pads with it.
+        if self.tok.pad_token_id is None:
+            fallback = self.tok.unk_token_id if self.tok.unk_token_id is not None else self.tok.eos_token_id
+            self.pad_id = int(fallback) if fallback is not None else 0
+        else:
+            self.pad_id = int(self.tok.pad_token_id)
+        # HFLM.prefix_token_id: the context used when the context string is empty.
+        self.prefix_token_id = self.tok.bos_token_id if self.tok.bos_token_id is not None else self.tok.eos_token_id
+        self._prefix_text = None if self.prefix_token_id is None else self.tok.decode(self.prefix_token_id)
+        self.max_length = s.max_length or self._config_max_length()
+        self.eos_ids = self._eos_ids()
+        del torch, transformers
+
+    # ---- loading ------------------------------------------------------------------------------------
+    def _resolve_device(self, device: str) -> Any:
+        torch = self.torch
+        if device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise ConfigError(f"device '{device}' requested but torch {torch.__version__} sees no CUDA GPU",
+                              path="config.device", fix="use device: cpu (or auto), or install a CUDA build of torch")
+        return torch.device(device)
+
+    def _load_tokenizer(self) -> Any:
+        s = self.s
+        source = s.tokenizer_path or s.model_path
+        kwargs: dict[str, Any] = {"trust_remote_code": s.trust_remote_code, "use_fast": True}
+        if s.revision:
+            kwargs["revision"] = s.revision
+        if s.add_bos_token is not None:  # as HFLM._create_tokenizer
+            kwargs["add_bos_token"] = s.add_bos_token
+        try:
+            return self.transformers.AutoTokenizer.from_pretrained(source, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - hub, filesystem and format errors all mean "cannot load"
+            raise _load_error("tokenizer", source, "config.tokenizer_path" if s.tokenizer_path else "config.model_path",
+                              exc) from None
+
+    def _load_model(self) -> Any:
+        s = self.s
+        torch, transformers = self.torch, self.transformers
+        dtype = "auto" if s.dtype == "auto" else getattr(torch, s.dtype)
+        # transformers 4.56 renamed torch_dtype to dtype; both are accepted for a while, the old one warns.
+        major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+        kwargs: dict[str, Any] = {"trust_remote_code": s.trust_remote_code,
+                                  ("dtype" if (major, minor) >= (4, 56) else "torch_dtype"): dtype}
+        if s.revision:
+            kwargs["revision"] = s.revision
+        try:
+            model = transformers.AutoModelForCausalLM.from_pretrained(s.model_path, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            raise _load_error("model", s.model_path, "config.model_path", exc) from None
+        return model.to(self.device).eval()
+
+    def _config_max_length(self) -> int:
+        # lm_eval.models.utils.resolve_max_length
+        config = self.model.config
+        cfg = getattr(config, "text_config", None) or config
+        for attr in ("n_positions", "max_position_embeddings", "n_ctx"):
+            value = getattr(cfg, attr, None)
+            if value is not None:
+                return int(value)
+        limit = getattr(self.tok, "model_max_length", None)
+        if limit is not None and limit != TOKENIZER_INFINITY:
+            return int(limit)
+        return DEFAULT_MAX_LENGTH
+
+    def _eos_ids(self) -> set[int]:
+        ids = {self.tok.eos_token_id} if self.tok.eos_token_id is not None else set()
+        configured = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
+        ids.update(configured if isinstance(configured, list) else [configured] if configured is not None else [])
+        return {int(i) for i in ids}
+
+    # ---- lm-eval-exact tokenisation -------------------------------------------------------------------
+    def tok_encode(self, string: str, add_special_tokens: bool | None = None) -> list[int]:
+        """HFLM.tok_encode: explicit flag, else add_bos_token, else the tokenizer's default; never a second BOS."""
+        kwargs: dict[str, bool] = {}
+        if add_special_tokens is not None:
+            kwargs["add_special_tokens"] = add_special_tokens
+        elif self.s.add_bos_token is not None:
+            kwargs["add_special_tokens"] = self.s.add_bos_token
+        if add_special_tokens is None and self._prefix_text is not None and string.startswith(self._prefix_text):
+            kwargs["add_special_tokens"] = False
+        return list(self.tok.encode(string, **kwargs))
+
+    def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
+        """LM.loglikelihood + LM._encode_pair for a causal model."""
+        if context == "":
+            cont = self.tok_encode(continuation, add_special_tokens=False)
+            if not cont:
+                raise BackendError("the continuation '' encodes to no tokens; nothing to score")
+            if self.prefix_token_id is None:
+                raise BackendError("the tokenizer has neither a BOS nor an EOS token to stand for an empty context")
+            # The prefix token conditions the first continuation token, unless it already is that token.
+            return ([self.prefix_token_id], cont) if self.prefix_token_id != cont[0] else (cont[:1], cont[1:])
+        n_spaces = len(context) - len(context.rstrip())
+        if n_spaces > 0:  # trailing spaces belong to the continuation: " word" is usually one token
+            continuation = context[-n_spaces:] + continuation
+            context = context[:-n_spaces]
+        whole = self.tok_encode(context + continuation)
+        ctx = self.tok_encode(context)
+        return ctx, whole[len(ctx):]
+
+    def check_pair(self, ctx: list[int], cont: list[int]) -> None:
+        if not cont:
+            raise BackendError("a continuation encodes to no tokens (is it empty?); nothing to score")
+        if not ctx:
+            raise BackendError("the context encodes to no tokens (whitespace only?); nothing to condition on")
+        if len(cont) > self.max_length:
+            raise BackendError(f"a continuation of {len(cont)} tokens exceeds the model's max_length "
+                               f"({self.max_length}); raise max_length or shorten the choices")
+
+    # ---- scoring ------------------------------------------------------------------------------------
+    def score(self, pairs: list[tuple[list[int], list[int]]]) -> list[tuple[float, bool]]:
+        """One forward pass over a right-padded batch; HFLM._loglikelihood_tokens for a causal model."""
+        torch = self.torch
+        # Truncate from the left to max_length + 1 tokens, then drop the last one (it predicts nothing).
+        inps = [(ctx + cont)[-(self.max_length + 1):][:-1] for ctx, cont in pairs]
+        width = max(len(inp) for inp in inps)
+        batch = torch.zeros((len(inps), width), dtype=torch.long)  # right padding with 0, no attention mask
+        for row, inp in enumerate(inps):
+            batch[row, :len(inp)] = torch.tensor(inp, dtype=torch.long)
+        with torch.no_grad():
+            logits = self.model(batch.to(self.device)).logits
+            results = []
+            for row, (inp, (_, cont)) in enumerate(zip(inps, pairs)):
+                inplen, contlen = len(inp), len(cont)
+                # Positions inplen-contlen .. inplen-1 predict the continuation tokens. log_softmax is
+                # per position, so taking it on the slice only saves memory without changing a value.
+                logp = torch.log_softmax(logits[row, inplen - contlen:inplen], dim=-1, dtype=torch.float32)
+                target = torch.tensor(cont, dtype=torch.long, device=logp.device)
+                greedy = bool((logp.argmax(dim=-1) == target).all())
+                results.append((float(torch.gather(logp, 1, target.unsqueeze(-1)).squeeze(-1).sum()), greedy))
+        return results
+
+    # ---- generation ---------------------------------------------------------------------------------
+    def prompt_ids(self, prompt: str | None, messages: list[dict[str, Any]], options: GenOptions) -> list[int]:
+        text = self._prompt_text(prompt, messages)
+        bos = getattr(self.tok, "bos_token", None)
+        # HFLM.tok_batch_encode: a prompt that already starts with BOS (chat templates add it) gets no other.
+        kwargs: dict[str, bool] = {}
+        if bos is not None and text.startswith(bos):
+            kwargs["add_special_tokens"] = False
+        elif self.s.add_bos_token is not None:
+            kwargs["add_special_tokens"] = self.s.add_bos_token
+        ids = list(self.tok.encode(text, **kwargs))
+        if not ids:  # an empty prompt without BOS: condition on the prefix token, as scoring does
+            if self.prefix_token_id is None:
+                raise BackendError("the prompt is empty and the tokenizer has no BOS/EOS token to start from")
+            ids = [self.prefix_token_id]
+        room = self.max_length - options.max_new_tokens
+        if room <= 0:
+            raise BackendError(f"max_new_tokens ({options.max_new_tokens}) must be smaller than the model's "
+                               f"max_length ({self.max_length})")
+        return ids[-room:]  # left truncation, as HFLM.generate_until
+
+    def _prompt_text(self, prompt: str | None, messages: list[dict[str, Any]]) -> str:
+        if prompt is not None:
+            return prompt
+        has_template = bool(getattr(self.tok, "chat_template", None))
+        if self.s.use_chat_template is not False and has_template and messages:
+            plain = [{**m, "content": message_text(m.get("content"))} for m in messages]
+            return str(self.tok.apply_chat_template(plain, tokenize=False, add_generation_prompt=True))
+        return "\n\n".join(message_text(m.get("content")) for m in messages)
+
+    def generate(self, prompts: list[list[int]], o: GenOptions) -> list[GenOutput]:
+        torch = self.torch
+        width = max(len(p) for p in prompts)
+        ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(prompts), width), dtype=torch.long)
+        for row, p in enumerate(prompts):  # left padding keeps every prompt's end at the same column
+            ids[row, width - len(p):] = torch.tensor(p, dtype=torch.long)
+            mask[row, width - len(p):] = 1
+        kwargs: dict[str, Any] = {"max_new_tokens": o.max_new_tokens, "do_sample": o.do_sample,
+                                  "pad_token_id": self.pad_id}
+        if o.do_sample:
+            kwargs.update(temperature=o.temperature, num_return_sequences=o.n)
+            if o.top_p is not None:
+                kwargs["top_p"] = o.top_p
+            if o.top_k is not None:
+                kwargs["top_k"] = o.top_k
+        if o.repetition_penalty is not None:
+            kwargs["repetition_penalty"] = o.repetition_penalty
+        if o.stop:
+            kwargs["stopping_criteria"] = self.transformers.StoppingCriteriaList([self._stop_criterion(o.stop, width)])
+        if o.seed is not None:
+            torch.manual_seed(o.seed)
+        with torch.no_grad():
+            out = self.model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device), **kwargs)
+        rows = out[:, width:].tolist()
+        per_prompt = o.n if o.do_sample else 1
+        results = []
+        for i, p in enumerate(prompts):
+            decoded = [self._finish(r, o.stop) for r in rows[i * per_prompt:(i + 1) * per_prompt]]
+            texts = [d[0] for d in decoded] * (o.n if not o.do_sample else 1)
+            results.append(GenOutput(texts=texts, prompt_tokens=len(p), completion_tokens=sum(d[1] for d in decoded),
+                                     finish_reason=decoded[0][2]))
+        return results
+
+    def _finish(self, tokens: list[int], stop: tuple[str, ...]) -> tuple[str, int, str]:
+        """(text cut at EOS and at the first stop string, tokens generated, finish reason)."""
+        reason = "length"
+        for k, t in enumerate(tokens):
+            if t in self.eos_ids:
+                tokens, reason = tokens[:k], "stop"
+                break
+        count = len(tokens) + (reason == "stop")
+        text = self.tok.decode(tokens, skip_special_tokens=True)
+        cuts = [text.find(s) for s in stop if s in text]
+        if cuts:
+            text, reason = text[:min(cuts)], "stop"
+        return text, count, reason
+
+    def _stop_criterion(self, stop: tuple[str, ...], start: int) -> Any:
+        torch, tok = self.torch, self.tok
+        # Decoding only a tail of each row keeps the per-step check O(1); the final text is still cut exactly.
+        lookback = 2 * max(len(s) for s in stop) + 8
+
+        class StopOnStrings(self.transformers.StoppingCriteria):  # type: ignore[name-defined,misc]
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+                done = [any(s in tok.decode(row[start:][-lookback:], skip_special_tokens=True) for s in stop)
+                        for row in input_ids.tolist()]
+                return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+        return StopOnStrings()
+
+
+def _load_error(what: str, source: str, path: str, exc: Exception) -> ConfigError:
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    return ConfigError(f"cannot load the {what} from '{source}': {type(exc).__name__}: {detail}", path=path,
+                       fix="give a local folder holding config.json, the weights and the tokenizer files, or a "
+                           "Hugging Face hub id that is downloaded (HF_HUB_OFFLINE=1 forbids downloads) or "
+                           "reachable; set trust_remote_code: true only for models that need their own code")
