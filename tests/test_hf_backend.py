@@ -20,8 +20,8 @@ from gage_eval.backends.base import GenerationRequest
 from gage_eval.backends.hf import HFBackend
 from gage_eval.errors import ConfigError
 
-CHAT_TEMPLATE = ("{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
-                 "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+from .tiny_model import build_tiny_llama, vocabulary_words
+
 MAX_POSITIONS = 128  # small, so that long contexts exercise lm-eval's left truncation
 
 
@@ -35,46 +35,9 @@ def offline() -> Any:
         yield
 
 
-def _words(rng: random.Random) -> list[str]:
-    base = ["apple", "river", "stone", "blue", "green", "quick", "slow", "house", "tree", "cloud", "paris",
-            "london", "seven", "three", "cat", "dog", "bird", "fish", "answer", "question"]
-    return base + ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 8)))
-                   for _ in range(250)]
-
-
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory, offline: None) -> Path:
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    rng = random.Random(0)
-    words = _words(rng)
-    corpus = [" ".join(rng.choice(words) for _ in range(12)) for _ in range(400)]
-    corpus += [f"Question: what is the {rng.choice(words)}?\nAnswer: {rng.choice(words)}" for _ in range(100)]
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=500, special_tokens=["<pad>", "<s>", "</s>"],
-                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    # Like Llama: BOS is added by default, so the "no second BOS" and empty-context rules are exercised.
-    bpe.post_processor = processors.TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B",
-                                                       special_tokens=[("<s>", bpe.token_to_id("<s>"))])
-    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
-    tok.chat_template = CHAT_TEMPLATE
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=MAX_POSITIONS,
-                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                         pad_token_id=tok.pad_token_id, tie_word_embeddings=False)
-    model = LlamaForCausalLM(config)
-    with torch.no_grad():
-        for p in model.parameters():  # larger than the default init: peaked, distinguishable distributions
-            p.normal_(0.0, 0.5)
-    out = tmp_path_factory.mktemp("tiny-llama")
-    model.save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"), MAX_POSITIONS)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +60,7 @@ def _greedy_text(reference: tuple[Any, Any], ids: list[int], max_new_tokens: int
 def questions(reference: tuple[Any, Any]) -> list[tuple[str, list[str]]]:
     """50 multiple-choice questions with the edge cases lm-eval treats specially."""
     rng = random.Random(7)
-    words = _words(random.Random(0))
+    words = vocabulary_words(random.Random(0))
     tok = reference[1]
     out: list[tuple[str, list[str]]] = []
     for i in range(50):

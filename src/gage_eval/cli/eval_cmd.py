@@ -21,6 +21,8 @@ def register(app: typer.Typer) -> None:
         dataset_args: Optional[str] = typer.Option(None, "--dataset-args", help="JSON: {name: {few_shot_num, "
                                                    "few_shot_random, local_path, split, subset, system_prompt, ...}}"),
         model_args: Optional[str] = typer.Option(None, "--model-args", help="backend settings, k=v,... or JSON"),
+        judge_model_args: Optional[str] = typer.Option(None, "--judge-model-args", help="judge for judged benchmarks: "
+                                                       "JSON or k=v with api_url, model_id (api_key_env)"),
         template_type: Optional[str] = typer.Option(None, "--template-type", help="chat | completion | base"),
         eval_mode: str = typer.Option("auto", "--eval-mode", help="auto | loglikelihood | generate (multiple "
                                       "choice: auto scores log-likelihoods on local checkpoints)"),
@@ -49,6 +51,7 @@ def register(app: typer.Typer) -> None:
             "generation_config": parse_kv(generation_config, "--generation-config"),
             "dataset_args": parse_kv(dataset_args, "--dataset-args"),
             "model_args": parse_kv(model_args, "--model-args"),
+            "judge_model_args": parse_kv(judge_model_args, "--judge-model-args"),
         }
         if api_key_env:
             data["model_args"] = {**data["model_args"], "api_key_env": api_key_env}

@@ -245,8 +245,14 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
         elif bid not in (None, "model") and any(a.get("backend_id") == bid for a in adapters if a is not dut):
             backend_ids[bid] = f"{bid}_{name}"
             pipeline["backends"].append({**copy.deepcopy(spec), "backend_id": backend_ids[bid]})
+    prompt_ids = {}
+    for spec in definition.get("prompts") or []:
+        prompt_ids[spec["prompt_id"]] = f"{spec['prompt_id']}_{name}"
+        pipeline.setdefault("prompts", []).append({**copy.deepcopy(spec), "prompt_id": prompt_ids[spec["prompt_id"]]})
     renamed = {}
     for adapter in adapters:
+        if adapter.get("prompt_id") in prompt_ids:
+            adapter["prompt_id"] = prompt_ids[adapter["prompt_id"]]
         renamed[adapter["adapter_id"]] = new_id = f"{adapter['adapter_id']}_{name}"
         adapter["adapter_id"] = new_id
         if adapter is dut:

@@ -113,7 +113,11 @@ def _apply_by_id(items: list[dict[str, Any]], overrides: list[dict[str, Any]], k
             raise ConfigError(f"override targets unknown {key} '{ident}'", file=file,
                               path=f"runtime.{section}[{j}].{key}",
                               fix=close_match_hint(str(ident), [k for k in index if k]))
-        out[index[ident]] = _merge(out[index[ident]], ov)
+        base = out[index[ident]]
+        if section == "backends" and "type" in ov and ov["type"] != base.get("type"):
+            # Another backend type has other settings: the template's config would not fit it.
+            base = {k: v for k, v in base.items() if k != "config"}
+        out[index[ident]] = _merge(base, ov)
     return out
 
 

@@ -30,9 +30,13 @@ class PairwiseWin(Metric):
 @registry.asset("metrics", "judge_verdict", desc="a binary judge's 1/0 verdict (judge_output.<field>); NaN and "
                 "counted as unparsed when the judge gave none", tags=("judge",))
 class JudgeVerdict(Metric):
+    """params: field (default score), or fields: [a, b] for 1 only when every verdict is 1 (e.g. TruthfulQA's
+    truthful-and-informative)."""
+
     def evaluate(self, context: MetricContext) -> MetricResult:
-        field = self.params.get("field", "score")
-        value = context.judge_output.get(field)
-        if value is None:
+        fields = self.params.get("fields") or [self.params.get("field", "score")]
+        values = [context.judge_output.get(f) for f in fields]
+        if any(v is None for v in values):
             return MetricResult({self.metric_id: _NAN}, {"unparsed": True})
-        return MetricResult({self.metric_id: float(value)})
+        return MetricResult({self.metric_id: float(all(float(v) == 1.0 for v in values)) if len(values) > 1
+                             else float(values[0])})

@@ -132,10 +132,11 @@ class BinaryJudge(_VerdictJudge):
     async def execute(self, payload: dict[str, Any]) -> dict[str, Any]:
         sample: Sample = payload["sample"]
         output = payload.get("model_output") or {}
-        result = await self.ask(sample, parse_binary, question=self.field("question", sample, output,
-                                                                          sample.prompt_text()),
-                                answer=str(self.field("answer", sample, output, "") or ""),
-                                reference=self.field("reference", sample, output))
+        # Every configured field is a prompt variable (e.g. TruthfulQA's correct/incorrect answer lists).
+        variables = {name: self.field(name, sample, output) for name in self.fields}
+        variables.update(question=self.field("question", sample, output, sample.prompt_text()),
+                         answer=str(self.field("answer", sample, output, "") or ""))
+        result = await self.ask(sample, parse_binary, **variables)
         key = self.output_key
         unparsed = result["verdict"] is None
         return {key: result["verdict"], f"{key}_unparsed": unparsed, f"{key}_raw": result["raw"],
