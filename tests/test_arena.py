@@ -74,6 +74,9 @@ def test_pairwise_all_ranks_three_models_with_cis(tmp_path: Path, three_runs: di
     assert set(board["elo"]) == {"strong", "medium", "weak"}
     out = capsys.readouterr().out
     assert "strong" in out and "95% CI" in out
+    html = (tmp_path / "arena" / "all" / "report.html").read_text()
+    table = html[html.index('id="arena-table"'):]
+    assert table.index('data-model="strong"') < table.index('data-model="medium"') < table.index('data-model="weak"')
     # rerunning the same arena resumes: nothing is judged twice
     with pytest.raises(SystemExit):
         main(args)
