@@ -66,7 +66,7 @@ class ArenaLeaderboard:
                           key=lambda r: -(r["score"] or 0))
             out["leaderboard"] = [{"rank": i + 1, **r} for i, r in enumerate(rows)]
             return out
-        from gage_eval.arena.battles import matrix_rows, outcome_matrix
+        from gage_eval.arena.battles import ArenaError, matrix_rows, outcome_matrix
         from gage_eval.arena.ratings import bootstrap_ratings, compute_online_elo, leaderboard
 
         out.update(battles=len(self.battles), judged_both_orders=self.swapped,
@@ -76,7 +76,13 @@ class ArenaLeaderboard:
             out["note"] = "no judged battles between two models yet"
             return out
         rounds = max(int(self.rounds), 1)
-        intervals = bootstrap_ratings(self.battles, "bt", rounds=rounds, seed=self.seed)
+        try:
+            intervals = bootstrap_ratings(self.battles, "bt", rounds=rounds, seed=self.seed)
+        except ArenaError as exc:  # e.g. groups of models that never met: no joint rating exists
+            out["leaderboard"] = []
+            out["error"] = exc.render()
+            out["win_matrix"] = matrix_rows(outcome_matrix(self.battles))
+            return out
         out["leaderboard"] = leaderboard(self.battles, intervals=intervals, baseline=self.baseline)
         elo = bootstrap_ratings(self.battles, "elo", rounds=min(rounds, 200), seed=self.seed)
         online = compute_online_elo(self.battles)
