@@ -272,8 +272,9 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
         entry = normalize_metric_entry(entry)
         metric_id = entry["metric_id"]
         if metric_id in metric_ids and metric_ids[metric_id] != entry:
-            raise ConfigError(f"benchmarks define metric '{metric_id}' differently", path=f"datasets[{i}]",
-                              fix="evaluate these benchmarks in separate runs")
+            # Same metric, other parameters (e.g. acc only for TruthfulQA MC1): give this benchmark its own id.
+            metric_id = f"{metric_id}_{name}"
+            entry = {**entry, "metric_id": metric_id}
         metric_ids[metric_id] = entry
         refs.append(metric_id)
     for gen in definition.get("summary_generators") or []:

@@ -63,11 +63,12 @@ class RegexMatch(_PredictionMetric):
         return (1.0 if extracted in refs else 0.0), {"extracted": extracted}
 
 
+# Letter boundaries are ASCII-only: in "答案是B" the CJK character before B is a word character to `\b`.
 _LETTER_PATTERNS = [
-    re.compile(r"(?:answer|option|choice)\s*(?:is|:)?\s*[\(\[]?\s*([A-Z])\b", re.I),
-    re.compile(r"^\s*[\(\[]?([A-Z])[\)\]\.:]?(?:\s|$)"),
-    re.compile(r"[\(\[]([A-Z])[\)\]]"),
-    re.compile(r"\b([A-Z])\b"),
+    re.compile(r"(?:answer|option|choice|答案|选项)\s*(?:is|:|：|是|为)?\s*[\(\[（]?\s*([A-Z])(?![A-Za-z])", re.I),
+    re.compile(r"^\s*[\(\[（]?([A-Z])[\)\]）\.:：]?(?:\s|$)"),
+    re.compile(r"[\(\[（]([A-Z])[\)\]）]"),
+    re.compile(r"(?<![A-Za-z])([A-Z])(?![A-Za-z])"),
 ]
 
 

@@ -1,0 +1,82 @@
+"""What MMLU, CMMLU and C-Eval share: four lettered options inside the question, scored as the letters.
+
+lm-eval 0.4.13 defines all three the same way: the question text lists ``A. ..`` to ``D. ..`` and ends with an
+answer cue, ``doc_to_choice`` is ``["A", "B", "C", "D"]`` (so the continuations are ``" A"`` .. ``" D"``), the
+description names the subject, and few-shot examples are the first N of the ``dev`` split of the same
+subject (one lm-eval task per subject). Here one dataset holds every subject: the subject goes to
+``metadata.subject`` (per-subject breakdowns) and is the few-shot group.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from gage_eval.benchmarks.base import BenchmarkPreprocessor
+from gage_eval.datasets.preprocess import RecordError
+from gage_eval.datasets.preprocessors import DEFAULT_INSTRUCTION
+
+OPTION_LETTERS = ("A", "B", "C", "D")
+
+
+class SubjectMultipleChoice(BenchmarkPreprocessor):
+    """Subclasses define `doc_to_text`, `doc_to_target`, `description` (from `subject`).
+
+    The subject is the record's ``subject`` field (MMLU has it; the ``hf_hub_subsets`` loader writes it into
+    CMMLU / C-Eval records), else preprocess_kwargs ``subject`` (a local file of one subject)."""
+
+    output_type: ClassVar[str] = "multiple_choice"
+    default_instruction: ClassVar[str | None] = DEFAULT_INSTRUCTION
+
+    def doc_to_choice(self, doc: dict[str, Any]) -> list[str]:
+        return list(OPTION_LETTERS)
+
+    def subject(self, doc: dict[str, Any]) -> str:
+        subject = doc.get("subject") or self.kwargs.get("subject")
+        if not isinstance(subject, str) or not subject:
+            raise RecordError("missing field 'subject': records of one subject need preprocess_kwargs subject, or "
+                              "load the hub dataset with loader hf_hub_subsets (it adds the field)", "subject")
+        return subject
+
+    def fewshot_group(self, doc: dict[str, Any]) -> Any:
+        return self.subject(doc)
+
+    def extra_metadata(self, doc: dict[str, Any]) -> dict[str, Any]:
+        return {"subject": self.subject(doc)}
+
+    def select_fewshot(self, doc: dict[str, Any], num: int, sampler: str, seed: int) -> list[dict[str, Any]]:
+        # lm-eval removes the evaluated doc from the pool only when the few-shot split is the evaluated split.
+        # For these tasks it never is (dev vs test/val), so a dev question that happens to equal the test
+        # question stays in the context, as in lm-eval. Without a named split (fewshot_path) we cannot tell,
+        # and the base class drops such a duplicate.
+        if sampler != "first_n" or not self.kwargs.get("fewshot_split") or num <= 0 or not self.fewshot_pool:
+            return super().select_fewshot(doc, num, sampler, seed)
+        return [d for _, d in self._pool_groups().get(self.fewshot_group(doc)) or []][:num]
+
+    def to_sample(self, record: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        try:
+            return super().to_sample(record, **kwargs)
+        except RecordError as exc:
+            subject = record.get("subject") or self.kwargs.get("subject")
+            if subject and f"subject '{subject}'" not in str(exc):  # one dataset holds many subjects: say which
+                raise RecordError(f"{exc} (subject '{subject}')", exc.field) from None
+            raise
+
+
+def text_field(pre: BenchmarkPreprocessor, doc: dict[str, Any], name: str) -> str:
+    value = pre.field(doc, name)
+    if not isinstance(value, str):
+        raise RecordError(f"field '{name}' must be a string (got {type(value).__name__})", name)
+    return value
+
+
+def answer_letter_index(pre: BenchmarkPreprocessor, doc: dict[str, Any], name: str, hint: str = "") -> int:
+    """``['A', 'B', 'C', 'D'].index(doc[name])`` as lm-eval's doc_to_target computes it (no case folding)."""
+    value = pre.field(doc, name)
+    if value not in OPTION_LETTERS:
+        raise RecordError(f"field '{name}' is {value!r}, not one of A, B, C, D{hint}", name)
+    return OPTION_LETTERS.index(value)
+
+
+def chinese_subject_name(subject: str, names: dict[str, str], benchmark: str) -> str:
+    if subject not in names:
+        raise RecordError(f"unknown {benchmark} subject {subject!r} (known: {', '.join(names)})", "subject")
+    return names[subject]
