@@ -14,12 +14,13 @@ from gage_eval.registry import registry
 
 
 def benchmark_table() -> Table:
-    """Builtin benchmarks: name, versions, dataset source and description (from each latest template)."""
+    """Builtin benchmarks: name, versions, dataset source, scoring (from each latest template)."""
+    from gage_eval.config.metric_forms import normalize_metric_entry
     from gage_eval.config.templates import is_benchmark_template
 
-    table = Table(show_lines=False)
-    for col in ("benchmark", "versions", "dataset", "description"):
-        table.add_column(col)
+    table = Table(show_lines=False, expand=False)
+    for col in ("benchmark", "versions", "dataset (split)", "scoring"):
+        table.add_column(col, overflow="fold")
     for name, versions in sorted(available_templates().items()):
         latest = versions[max(versions)]
         if not is_benchmark_template(latest):
@@ -28,10 +29,15 @@ def benchmark_table() -> Table:
         definition = doc.get("definition") or {}
         ds = (definition.get("datasets") or [{}])[0]
         hub = ds.get("hub_params") or {}
-        source = "/".join(str(x) for x in (hub.get("hub_id"), hub.get("subset")) if x)
-        source += f" [{hub['split']}]" if hub.get("split") else ""
-        description = str((definition.get("metadata") or {}).get("description", ""))
-        table.add_row(name, ", ".join(f"v{v}" for v in sorted(versions)), source, description[:90])
+        source = str(hub.get("hub_id") or ds.get("params", {}).get("path") or "")
+        source += f" ({hub['split']})" if hub.get("split") else ""
+        duts = [a for a in definition.get("role_adapters") or [] if a.get("role_type") == "dut_model"]
+        mode = "loglikelihood" if duts and (duts[0].get("params") or {}).get("mode") == "loglikelihood" else "generate"
+        judged = any("judge" in a.get("role_type", "") for a in definition.get("role_adapters") or [])
+        metrics = ", ".join(dict.fromkeys(normalize_metric_entry(m).get("implementation", "?")
+                                          for m in definition.get("metrics", [])))
+        table.add_row(name, ", ".join(f"v{v}" for v in sorted(versions)), source,
+                      f"{mode}{' + judge' if judged else ''}: {metrics}")
     return table
 
 
