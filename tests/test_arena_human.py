@@ -42,13 +42,14 @@ def _start(tmp_path: Path, runs: dict[str, Path]) -> tuple[subprocess.Popen, str
 
 def _judge_visible_pair(page: object, prefer: str) -> str:
     """Click the button of the answer that reads `prefer`; returns the pair id judged."""
-    page.wait_for_selector("#pair:not([hidden])", timeout=20_000)  # type: ignore[attr-defined]
-    a = page.inner_text("#answer-a")  # type: ignore[attr-defined]
-    pair_id = page.evaluate("current.pair_id")  # type: ignore[attr-defined]
-    page.click("#vote-a" if a == prefer else "#vote-b")  # type: ignore[attr-defined]
-    page.wait_for_function(f"!current || current.pair_id !== {json.dumps(pair_id)}",  # type: ignore[attr-defined]
+    page.wait_for_function("current !== null && !document.getElementById('pair').hidden",  # type: ignore[attr-defined]
                            timeout=20_000)
-    return pair_id
+    pair = page.evaluate("current")  # type: ignore[attr-defined]
+    assert page.inner_text("#answer-a") == pair["answer_a"]  # type: ignore[attr-defined]
+    page.click("#vote-a" if pair["answer_a"] == prefer else "#vote-b")  # type: ignore[attr-defined]
+    page.wait_for_function(f"!current || current.pair_id !== {json.dumps(pair['pair_id'])}",  # type: ignore[attr-defined]
+                           timeout=20_000)
+    return pair["pair_id"]
 
 
 def test_human_page_judges_pairs_stops_and_resumes(tmp_path: Path) -> None:
