@@ -20,7 +20,7 @@ from gage_eval.config.models import PipelineConfig
 from gage_eval.config.templates import available_templates, find_template, load_template
 from gage_eval.errors import ConfigError, close_match_hint
 
-API_KEY_ENV = "GAGE_EVAL_API_KEY"
+API_KEY_ENV = "GAGE_QUICK_API_KEY"  # a name in settings.secrets, filled from --api-key, not read from os.environ
 # EvalScope's dataset_args keys -> where they go in our dataset spec.
 _DATASET_ARG_KEYS = ("few_shot_num", "few_shot_random", "few_shot_seed", "local_path", "dataset_dir", "split",
                      "subset", "system_prompt", "style", "eval_mode", "preprocess_kwargs")
