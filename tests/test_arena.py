@@ -146,3 +146,32 @@ def test_arena_config_errors_are_clear(tmp_path: Path) -> None:
         main(["arena", "--run", f"a={tmp_path}", "--run", f"b={tmp_path}", "--mode", "pairwise-baseline",
               "--judge-url", "http://127.0.0.1:9/v1"])
     assert err.value.code == 2
+
+
+def test_live_models_answer_the_dataset_first_then_are_judged(tmp_path: Path) -> None:
+    """Models given as backends (no earlier run) answer the arena dataset in their own resumable runs."""
+    from gage_eval.arena.config import ArenaConfig, collect_outputs, compile_arena
+
+    def server(body: dict[str, Any]) -> str:
+        if body["model"] == "judge":
+            return quality_judge(body)
+        return {"big": "good answer", "small": "bad answer"}[body["model"]]
+
+    data = write_jsonl(tmp_path / "q.jsonl", [{"id": f"q{i}", "prompt": f"question {i}"} for i in range(10)])
+    with run_server_in_thread(TestServerConfig(script=server)) as srv:
+        def backend(model: str) -> dict[str, Any]:
+            return {"type": "openai_http", "config": {"base_url": srv.base_url, "model": model}}
+
+        cfg = ArenaConfig.model_validate({
+            "mode": "pairwise-baseline", "baseline": "small", "bootstrap_rounds": 50,
+            "dataset": {"dataset_id": "qa", "loader": "jsonl", "params": {"path": str(data)}},
+            "models": [{"name": "small", "backend": backend("small")}, {"name": "big", "backend": backend("big")}],
+            "judge": {"backend": backend("judge")}})
+        run_dir = tmp_path / "arena" / "live"
+        outputs = collect_outputs(cfg, run_dir)
+        result = gage_eval.run(compile_arena(cfg, run_dir, outputs), output_dir=tmp_path / "arena", run_id="live",
+                               progress="off")
+    assert (run_dir / "generations" / "big" / "samples.jsonl").exists()
+    board = result.summary["summary_generators"]["arena_leaderboard"]
+    assert [r["model"] for r in board["leaderboard"]] == ["big", "small"]
+    assert board["leaderboard"][0]["win_rate_vs_baseline"] == 1.0

@@ -95,7 +95,8 @@ def _generate_live(cfg: ArenaConfig, model: ArenaModel, root: Path, settings_ove
     assert model.backend is not None and cfg.dataset is not None
     backend = model.backend.model_dump(exclude_none=True)
     backend["backend_id"] = "model"
-    pipeline = {"kind": "PipelineConfig", "metadata": {"name": f"{cfg.name}_{model.name}"},
+    # One name for every model: the task id (part of each sample key) must match across the runs.
+    pipeline = {"kind": "PipelineConfig", "metadata": {"name": cfg.name},
                 "custom": {"steps": [{"step": "inference", "adapter_id": "dut"}]},
                 "datasets": [cfg.dataset.model_dump(by_alias=True, exclude_none=True)], "backends": [backend],
                 "role_adapters": [{"adapter_id": "dut", "role_type": "dut_model", "backend_id": "model",
