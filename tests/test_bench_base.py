@@ -155,3 +155,19 @@ def test_mc2_is_normalized_true_mass_and_survives_underflow() -> None:
     tiny = [-900.0, -901.0]
     assert math.isclose(metric.evaluate(_ctx(tiny, ["a", "b"], 0, mc2_labels=[1, 0])).values["mc2"],
                         1 / (1 + math.exp(-1)), rel_tol=1e-12)
+
+
+def test_median_aggregate_has_a_bootstrap_interval_that_covers_the_true_median() -> None:
+    from gage_eval.metrics.aggregate import RunningStat
+
+    rng = np.random.default_rng(1)
+    covered = 0
+    for _ in range(40):
+        stat = RunningStat("median")
+        for x in rng.exponential(1.0, 301):
+            stat.add(float(x))
+        result = stat.result()
+        low, high = result["ci95"]
+        assert low <= result["value"] <= high and "bootstrap" in result["ci_method"]
+        covered += low <= math.log(2) <= high  # the exponential's true median
+    assert covered >= 34  # nominal 95% of 40 draws; 34 is ~2.6 sd below
