@@ -421,3 +421,18 @@ def test_streaming_is_lazy_and_memory_flat(tmp_path: Path, monkeypatch: pytest.M
         tracemalloc.stop()
     assert count == 50_000
     assert peak < 5_000_000, f"peak {peak} bytes: samples are being accumulated"
+
+
+def test_snapshot_split_named_dev_is_read_as_dev_not_folded_into_validation(tmp_path: Path) -> None:
+    """cais/mmlu snapshots hold <subject>/dev-*, validation-* and test-* parquet files; `datasets` alone
+    would merge dev into validation when it infers the splits."""
+    root = tmp_path / "mmlu"
+    for split, n in (("dev", 2), ("validation", 3), ("test", 4)):
+        (root / "anatomy").mkdir(parents=True, exist_ok=True)
+        datasets.Dataset.from_list([{"question": f"{split} {i}", "answer": "A"} for i in range(n)]).to_parquet(
+            str(root / "anatomy" / f"{split}-00000-of-00001.parquet"))
+    for split, n in (("dev", 2), ("validation", 3), ("test", 4)):
+        spec = _spec(loader="hf_hub", hub_params={"subset": "anatomy", "split": split},
+                     params={"path": str(root)})
+        prompts = [s.inputs["prompt"] for s in iter_samples(spec)]
+        assert prompts == [f"{split} {i}" for i in range(n)]

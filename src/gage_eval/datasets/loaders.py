@@ -85,6 +85,19 @@ _MEDIA_FEATURES = {"Image", "Audio", "Video", "Pdf"}
 _TRUE = {"1", "ON", "YES", "TRUE"}
 
 
+_SPLIT_PATTERNS = ("{split}-*", "{split}.*", "{split}_*", "{split}/*", "data/{split}-*", "data/{split}.*")
+
+
+def _split_files(root: Path, subset: str | None, split: str) -> str | None:
+    """A glob (relative to `root`) of the files named after `split` in a snapshot folder, or None."""
+    base = f"{subset}/" if subset and (root / subset).is_dir() else ""
+    for pattern in _SPLIT_PATTERNS:
+        rel = base + pattern.format(split=split)
+        if any(f.is_file() and f.suffix not in (".md", ".py", ".lock") for f in root.glob(rel)):
+            return rel
+    return None
+
+
 def _builder_for(name: str) -> tuple[str, dict[str, Any]] | None:
     stem = name.lower()
     for ext in _COMPRESSED:
@@ -215,6 +228,10 @@ class HFHubLoader(DatasetLoader):
                     kwargs["name"] = hp.subset
                 if self.spec.params.get("data_files"):
                     kwargs["data_files"] = self.spec.params["data_files"]
+                elif (files := _split_files(path, hp.subset, hp.split)) is not None:
+                    # Name the split's files: `datasets` folds e.g. "dev" files into "validation" when it infers.
+                    kwargs.pop("data_dir", None)
+                    kwargs["data_files"] = {hp.split: files}
                 return datasets.load_dataset(str(path), **kwargs)
             builder = _builder_for(path.name)
             if builder is None:
