@@ -43,20 +43,9 @@ class _VerdictJudge(ModelRoleAdapter):
 
     async def ask(self, sample: Sample, parse: Callable[[str], Any], **variables: Any) -> dict[str, Any]:
         assert self.prompt is not None
-        request = self.build_request(sample, self.prompt, **variables)
-        usage = {"prompt_tokens": 0, "completion_tokens": 0}
-        raw = ""
-        for attempt in range(self.parse_retries + 1):
-            if attempt:
-                request.params = {**request.params, "seed": attempt}
-            response = await self.call(request)
-            raw = response.text
-            for key in usage:
-                usage[key] += int(response.usage.get(key, 0) or 0)
-            verdict = parse(raw)
-            if verdict is not None:
-                return {"verdict": verdict, "raw": raw, "attempts": attempt + 1, "usage": usage}
-        return {"verdict": None, "raw": raw, "attempts": self.parse_retries + 1, "usage": usage}
+        result = await self.ask_until_parsed(self.build_request(sample, self.prompt, **variables), parse,
+                                             self.parse_retries)
+        return {"verdict": result.verdict, "raw": result.raw, "attempts": result.attempts, "usage": result.usage}
 
 
 @registry.asset("roles", "pairwise_judge", desc="A-vs-B judge; runs both orders, inconsistent verdicts become ties "
@@ -86,7 +75,7 @@ class PairwiseJudge(_VerdictJudge):
         reference = self.field("reference", sample, output)
         names = (str(self.field("model_a", sample, output, "model_a")), str(self.field("model_b", sample, output,
                                                                                         "model_b")))
-        parse = lambda text: parse_pairwise(text, self.allow_tie)  # noqa: E731
+        parse = lambda text: parse_pairwise(text, self.allow_tie)
         first = await self.ask(sample, parse, question=question, answer_a=a, answer_b=b, reference=reference)
         rounds = [{"order": "AB", **first}]
         if self.swap:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from gage_eval.backends.base import GenerationRequest, GenerationResponse
@@ -12,6 +14,14 @@ from gage_eval.prompts.builtin import judge_score_prompt
 from gage_eval.registry import registry
 from gage_eval.roles.base import RoleAdapter, RolePool, RoleResources, prompt_context
 from gage_eval.sample import Sample
+
+
+@dataclass
+class ParsedAnswer:
+    verdict: Any
+    raw: str
+    attempts: int
+    usage: dict[str, int]
 
 
 class ModelRole:
@@ -54,6 +64,25 @@ class ModelRoleAdapter(RoleAdapter):
         async with self.pool.acquire() as role:
             role.history.extend(request.messages)
             return await role.caller.generate(request)
+
+    async def ask_until_parsed(self, request: GenerationRequest, parse: Callable[[str], Any], retries: int
+                               ) -> ParsedAnswer:
+        """Ask, parse; on an unparsable answer ask again (up to `retries` more times). The verdict is None
+        when every attempt failed, with the last raw text kept for the report."""
+        usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        raw = ""
+        for attempt in range(retries + 1):
+            if attempt:
+                # Vary the request so a retry is not served the same (cached) unparsable answer.
+                request.params = {**request.params, "seed": attempt}
+            response = await self.call(request)
+            raw = response.text
+            for key in usage:
+                usage[key] += int(response.usage.get(key, 0) or 0)
+            verdict = parse(raw)
+            if verdict is not None:
+                return ParsedAnswer(verdict, raw, attempt + 1, usage)
+        return ParsedAnswer(None, raw, retries + 1, usage)
 
 
 def to_predict_result(response: GenerationResponse) -> dict[str, Any]:
@@ -127,19 +156,12 @@ class JudgeModelAdapter(ModelRoleAdapter):
 
             model_output = {**model_output, "answer": read_field(answer_field, sample, model_output, "")}
         request = self.build_request(sample, self.prompt, model_output=model_output)
-        usage = {"prompt_tokens": 0, "completion_tokens": 0}
-        raw = ""
-        for attempt in range(self.parse_retries + 1):
-            if attempt:
-                # Vary the request so a retry is not served the same (cached) unparsable answer.
-                request.params = {**request.params, "seed": attempt}
-            response = await self.call(request)
-            raw = response.text
-            for k in usage:
-                usage[k] += int(response.usage.get(k, 0) or 0)
-            match = self.pattern.search(raw)
-            if match:
-                return {"score": float(match.group(1)), "judge_raw": raw, "judge_adapter": self.adapter_id,
-                        "judge_attempts": attempt + 1, "judge_usage": usage}
-        return {"score": None, "unparsed": True, "judge_raw": raw, "judge_adapter": self.adapter_id,
-                "judge_attempts": self.parse_retries + 1, "judge_usage": usage}
+
+        def parse(text: str) -> float | None:
+            match = self.pattern.search(text)
+            return float(match.group(1)) if match else None
+
+        result = await self.ask_until_parsed(request, parse, self.parse_retries)
+        out = {"score": result.verdict, "judge_raw": result.raw, "judge_adapter": self.adapter_id,
+               "judge_attempts": result.attempts, "judge_usage": result.usage}
+        return out if result.verdict is not None else {**out, "unparsed": True}
