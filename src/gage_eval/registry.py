@@ -33,6 +33,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "gage_eval.roles.builtin_impls",
     "gage_eval.metrics.builtin",
     "gage_eval.metrics.multiple_choice",
+    "gage_eval.metrics.pass_at_k",
     "gage_eval.judges.prompts",
     "gage_eval.judges.roles",
     "gage_eval.judges.metrics",
