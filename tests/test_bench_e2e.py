@@ -59,11 +59,19 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
 }
 FIXTURES["truthfulqa_mc2"] = FIXTURES["truthfulqa_mc1"]
 JUDGED = {"alpaca_eval2", "truthfulqa_gen"}
+# Their hub copies are one folder per subject (tested in their own tests); here: one file each.
+SUBJECT_FOLDERS = {"mmlu", "cmmlu", "ceval", "math"}
 
 
 def _benchmarks() -> list[str]:
     return sorted(name for name, versions in available_templates().items()
                   if is_benchmark_template(versions[max(versions)]))
+
+
+def _split(name: str) -> str:
+    versions = available_templates()[name]
+    definition = yaml.safe_load(versions[max(versions)].read_text())["definition"]
+    return definition["datasets"][0].get("hub_params", {}).get("split", "test")
 
 
 def _fixture(tmp_path: Path, name: str) -> Path:
@@ -101,9 +109,20 @@ def test_every_benchmark_has_a_fixture() -> None:
 def test_gage_eval_runs_every_benchmark_on_a_local_checkpoint(tmp_path: Path, tiny_model: Path,
                                                               judge_url: str) -> None:
     names = [n for n in _benchmarks() if n not in JUDGED]
-    args = {n: {"local_path": str(_fixture(tmp_path, n))} for n in names}
+    # half the benchmarks find their copy in --dataset-dir (EvalScope's dataset_dir), half get a local_path
+    local = tmp_path / "local"
+    local.mkdir()
+    args = {}
+    for i, n in enumerate(names):
+        path = _fixture(tmp_path, n)
+        if i % 2 and n not in SUBJECT_FOLDERS:  # a snapshot-like folder holding the split the template reads
+            (local / n).mkdir()
+            for split in {_split(n), "train"}:  # train: where GSM8K's few-shot examples come from
+                (local / n / f"{split}{path.suffix}").write_bytes(path.read_bytes())
+        else:
+            args[n] = {"local_path": str(path)}
     with pytest.raises(SystemExit) as done:
-        main(["eval", "--model", str(tiny_model), "--datasets", *names, "--limit", "2",
+        main(["eval", "--model", str(tiny_model), "--datasets", *names, "--limit", "2", "--dataset-dir", str(local),
               "--generation-config", "do_sample=false,max_new_tokens=8", "--dataset-args", json.dumps(args),
               "--work-dir", str(tmp_path / "runs"), "--run-id", "all", "--progress", "off"])
     assert done.value.code in (0, None)
@@ -116,7 +135,7 @@ def test_gage_eval_runs_every_benchmark_on_a_local_checkpoint(tmp_path: Path, ti
     assert set(tasks["mmlu"]["metrics"]) >= {"acc", "acc_norm"}  # a local checkpoint: loglikelihood scoring
 
 
-@pytest.mark.parametrize("name", ["arc_easy", "gsm8k", "humaneval", "ifeval", "mmlu", "truthfulqa_mc2"])
+@pytest.mark.parametrize("name", sorted(set(FIXTURES) - JUDGED))
 def test_gage_run_with_a_run_config_on_the_template(tmp_path: Path, tiny_model: Path, name: str) -> None:
     run_config = {"kind": "RunConfig", "base_task": f"builtin/{name}", "runtime": {
         "backends": [{"backend_id": "model", "type": "hf", "config": {"model_path": str(tiny_model),

@@ -16,6 +16,8 @@ def register(app: typer.Typer) -> None:
                                   "--api-url), an OpenAI-compatible URL, or a backend type such as dummy"),
         datasets: list[str] = typer.Option(..., "--datasets", help="builtin benchmarks (`gage list benchmarks`)"),
         limit: Optional[int] = typer.Option(None, "--limit", help="samples per dataset"),
+        dataset_dir: Optional[str] = typer.Option(None, "--dataset-dir", "--dataset-path",
+                                                  help="folder of local copies: <dir>/<benchmark> or <dir>/<hub id>"),
         generation_config: Optional[str] = typer.Option(None, "--generation-config",
                                                         help="k=v,... or JSON, e.g. do_sample=false,max_new_tokens=512"),
         dataset_args: Optional[str] = typer.Option(None, "--dataset-args", help="JSON: {name: {few_shot_num, "
@@ -44,7 +46,7 @@ def register(app: typer.Typer) -> None:
         from gage_eval.config.quick import parse_kv, quick_task
 
         data: dict[str, Any] = {
-            "model": model, "datasets": datasets, "limit": limit, "template_type": template_type,
+            "model": model, "datasets": datasets, "limit": limit, "dataset_dir": dataset_dir, "template_type": template_type,
             "eval_mode": eval_mode, "api_url": api_url, "model_id": model_id, "eval_type": eval_type,
             "eval_batch_size": eval_batch_size, "use_cache": use_cache, "work_dir": work_dir, "run_id": run_id,
             "seed": seed, "timeout": timeout,

@@ -45,6 +45,7 @@ class QuickTask(BaseModel):
     template_type: Literal["chat", "completion", "base"] | None = None
     eval_mode: Literal["auto", "loglikelihood", "generate"] = "auto"
     limit: int | None = Field(default=None, ge=0)
+    dataset_dir: str | None = None  # local copies: <dataset_dir>/<benchmark> or <dataset_dir>/<hub id>
     eval_batch_size: int | None = Field(default=None, ge=1)
     use_cache: bool | str = False
     work_dir: str | None = None
@@ -169,6 +170,19 @@ def _apply_dataset_args(ds: dict[str, Any], args: dict[str, Any], where: str) ->
         params.pop("preprocess_kwargs")
 
 
+def _local_copy(root: str | None, name: str, ds: dict[str, Any]) -> str | None:
+    """EvalScope's dataset_dir: a benchmark's local copy sits at <root>/<name> or <root>/<hub id>."""
+    if not root:
+        return None
+    hub_id = (ds.get("hub_params") or {}).get("hub_id")
+    for candidate in (Path(root) / name, *([Path(root) / hub_id] if hub_id else [])):
+        if candidate.exists():
+            return str(candidate)
+    raise ConfigError(f"no local copy of '{name}' in {root}", path="dataset_dir",
+                      fix=f"put it at {Path(root) / name}" + (f" or {Path(root) / hub_id}" if hub_id else "")
+                      + " (a hub snapshot folder or a data file), or drop --dataset-dir to use the hub")
+
+
 def _eval_mode(task: QuickTask, backend: dict[str, Any], dut: dict[str, Any], args: dict[str, Any]) -> str:
     wanted = args.get("eval_mode", task.eval_mode)
     template_mode = (dut.get("params") or {}).get("mode")
@@ -221,6 +235,10 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
                           fix="run it with `gage run` and a RunConfig instead")
     ds = copy.deepcopy(datasets[0])
     ds["dataset_id"] = name
+    if not (args.get("local_path") or args.get("dataset_dir")):
+        local = _local_copy(task.dataset_dir, name, ds)
+        if local:
+            ds.setdefault("params", {})["path"] = local
     _apply_dataset_args(ds, args, f"dataset_args.{name}")
     dut = duts[0]
     params = dut.setdefault("params", {})

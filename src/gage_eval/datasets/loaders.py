@@ -231,6 +231,7 @@ class HFHubLoader(DatasetLoader):
                 elif (files := _split_files(path, hp.subset, hp.split)) is not None:
                     # Name the split's files: `datasets` folds e.g. "dev" files into "validation" when it infers.
                     kwargs.pop("data_dir", None)
+                    kwargs.pop("name", None)  # named files need no config (a copy may lack the subset folder)
                     kwargs["data_files"] = {hp.split: files}
                 return datasets.load_dataset(str(path), **kwargs)
             builder = _builder_for(path.name)
@@ -243,6 +244,11 @@ class HFHubLoader(DatasetLoader):
         except DatasetError:
             raise
         except Exception as exc:  # noqa: BLE001 - `datasets` raises many types for unreadable local data
+            if "BuilderConfig" in str(exc) and hp.subset:
+                raise DatasetError(f"no '{hp.split}' data of subset '{hp.subset}' in this folder", file=str(path),
+                                   path=self.cfg("params.path"),
+                                   fix=f"a hub snapshot keeps it as {hp.subset}/{hp.split}-*.parquet (or "
+                                       f"{hp.split}.jsonl / {hp.split}-*.parquet at the top of the folder)") from None
             split_problem = "split" in str(exc).lower()
             raise DatasetError(f"cannot load local dataset: {_first_line(exc)}", file=str(path),
                                path=self.cfg("hub_params.split" if split_problem else "params.path"),
