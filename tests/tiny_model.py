@@ -16,7 +16,7 @@ def vocabulary_words(rng: random.Random) -> list[str]:
                    for _ in range(250)]
 
 
-def build_tiny_llama(out: Path, max_positions: int = 128) -> Path:
+def build_tiny_llama(out: Path, max_positions: int = 128, hidden_size: int = 32) -> Path:
     import torch
     from tokenizers import (
         Tokenizer,
@@ -43,7 +43,7 @@ def build_tiny_llama(out: Path, max_positions: int = 128) -> Path:
     tok = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
     tok.chat_template = CHAT_TEMPLATE
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=hidden_size, intermediate_size=2 * hidden_size, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=max_positions,
                          bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
                          pad_token_id=tok.pad_token_id, tie_word_embeddings=False)
