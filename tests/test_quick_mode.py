@@ -59,16 +59,13 @@ def test_eval_and_run_task_compile_to_the_same_pipeline(tmp_path: Path, capsys: 
 
 def test_local_checkpoint_scores_multiple_choice_by_loglikelihood(tmp_path: Path) -> None:
     cfg = compile_quick(quick_task({"model": str(tmp_path), "datasets": "arc_easy mmlu",
-                                    "dataset_args": {"mmlu": {"few_shot_num": 5, "few_shot_random": False}}}
-                                   ) if (Path(__file__).parents[1] / "src/gage_eval/benchmarks/mmlu").exists() else
-                        quick_task({"model": str(tmp_path), "datasets": ["arc_easy"]}))
+                                    "dataset_args": {"mmlu": {"few_shot_num": 5, "few_shot_random": False}}}))
     assert cfg["backends"][0] == {"backend_id": "model", "type": "hf", "config": {"model_path": str(tmp_path)}}
     dut = next(a for a in cfg["role_adapters"] if a["adapter_id"] == "dut_arc_easy")
     assert dut["params"]["mode"] == "loglikelihood"
-    if any(d["dataset_id"] == "mmlu" for d in cfg["datasets"]):
-        mmlu = next(d for d in cfg["datasets"] if d["dataset_id"] == "mmlu")
-        assert mmlu["params"]["preprocess_kwargs"]["num_fewshot"] == 5
-        assert mmlu["params"]["preprocess_kwargs"]["fewshot_sampler"] == "first_n"
+    mmlu = next(d for d in cfg["datasets"] if d["dataset_id"] == "mmlu")
+    assert mmlu["params"]["preprocess_kwargs"]["num_fewshot"] == 5
+    assert mmlu["params"]["preprocess_kwargs"]["fewshot_sampler"] == "first_n"
     forced = compile_quick(quick_task({"model": str(tmp_path), "datasets": ["arc_easy"], "eval_mode": "generate"}))
     assert "mode" not in forced["role_adapters"][0]["params"]
 
