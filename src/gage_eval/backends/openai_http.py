@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
@@ -21,7 +22,8 @@ from gage_eval.backends.base import (
     GenerationRequest,
     GenerationResponse,
 )
-from gage_eval.errors import BackendError
+from gage_eval.backends.openai_logprobs import needs_request, score_reply, scoring_body
+from gage_eval.errors import BackendError, ConfigError
 from gage_eval.registry import registry
 
 _KNOWN = {"max_tokens", "temperature", "top_p", "stop", "n", "seed", "logprobs", "top_logprobs",
@@ -73,6 +75,8 @@ class OpenAIHTTPBackend(Backend):
         self._session: aiohttp.ClientSession | None = None
         root = settings.base_url.rstrip("/")
         self.url = f"{root}/chat/completions" if settings.api == "chat" else f"{root}/completions"
+        # loglikelihood diagnostics: scored_continuations, straddling_tokens, offset_shifted_replies
+        self.scoring_stats: Counter[str] = Counter()
 
     def identity(self) -> dict[str, Any]:
         return {"type": self.type_name, "base_url": self.s.base_url, "model": self.s.model, "api": self.s.api,
@@ -101,10 +105,10 @@ class OpenAIHTTPBackend(Backend):
             body["prompt"] = request.prompt if request.prompt is not None else _message_text(request.messages)
         return body
 
-    async def generate(self, request: GenerationRequest) -> GenerationResponse:
-        start = time.perf_counter()
+    async def _post(self, body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+        """POST a JSON body to self.url; the decoded reply (and its raw bytes), or a BackendError."""
         try:
-            async with self._session_for_loop().post(self.url, json=self._body(request)) as resp:
+            async with self._session_for_loop().post(self.url, json=body) as resp:
                 raw = await resp.read()
                 status, retry_after = resp.status, parse_retry_after(resp.headers.get("Retry-After"))
         except asyncio.TimeoutError:
@@ -116,16 +120,43 @@ class OpenAIHTTPBackend(Backend):
             raise self._status_error(status, raw, retry_after)
         try:
             data = orjson.loads(raw)
-            choices = data["choices"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
+        except orjson.JSONDecodeError:
+            data = None
+        if not isinstance(data, dict):
             raise BackendError(f"{self.url} returned a non-OpenAI reply: {raw[:200]!r}", retryable=False,
-                               status=status) from None
+                               status=status)
+        return data, raw
+
+    async def generate(self, request: GenerationRequest) -> GenerationResponse:
+        start = time.perf_counter()
+        data, raw = await self._post(self._body(request))
+        choices = data.get("choices")
+        if not isinstance(choices, list):
+            raise BackendError(f"{self.url} returned a non-OpenAI reply: {raw[:200]!r}", retryable=False, status=200)
         texts = [(c.get("message") or {}).get("content") or "" if self.s.api == "chat" else c.get("text") or ""
                  for c in choices]
         first = choices[0] if choices else {}
         return GenerationResponse(text=texts[0] if texts else "", texts=texts, usage=data.get("usage") or {},
                                   finish_reason=first.get("finish_reason"), logprobs=first.get("logprobs"),
                                   latency_ms=(time.perf_counter() - start) * 1000)
+
+    async def loglikelihood(self, context: str, continuations: list[str]) -> list[tuple[float, bool]]:
+        """lm-eval's local-completions scoring: one echo+logprobs request per continuation, sent concurrently
+        (the connector's max_connections bounds them); see openai_logprobs.py for how tokens are assigned."""
+        if self.s.api != "completions":
+            raise ConfigError(f"loglikelihood scoring needs a completions endpoint, and {self.url} is a chat "
+                              "endpoint: chat endpoints do not return the prompt's log-probabilities",
+                              path="config.api", fix="set api: completions (--model-args api=completions, or an "
+                              "--api-url ending in /completions) for a base model served by vLLM, or score "
+                              "generatively (--eval-mode generate)")
+
+        async def score(continuation: str) -> tuple[float, bool]:
+            if not needs_request(context, continuation):
+                return 0.0, True
+            data, _ = await self._post(scoring_body(self.s.model, context + continuation))
+            return score_reply(data, context, continuation, self.url, self.scoring_stats)
+
+        return list(await asyncio.gather(*(score(c) for c in continuations)))
 
     def _status_error(self, status: int, raw: bytes, retry_after: float | None) -> BackendError:
         try:

@@ -188,9 +188,16 @@ def _eval_mode(task: QuickTask, backend: dict[str, Any], dut: dict[str, Any], ar
     template_mode = (dut.get("params") or {}).get("mode")
     if template_mode != "loglikelihood":
         return "generate"
+    # Chat endpoints return no prompt log-probabilities; local checkpoints and completions endpoints
+    # (echo + logprobs, as vLLM serves base models) do.
+    api = backend["config"].get("api", "chat") if backend["type"] == "openai_http" else None
     if wanted == "auto":
-        # Chat endpoints return no prompt log-probabilities; local checkpoints do.
-        return "loglikelihood" if backend["type"] == "hf" else "generate"
+        return "loglikelihood" if backend["type"] == "hf" or api == "completions" else "generate"
+    if wanted == "loglikelihood" and api == "chat":
+        raise ConfigError("loglikelihood scoring needs a completions endpoint: chat endpoints do not return the "
+                          "prompt's log-probabilities", path="eval_mode", fix="pass --model-args api=completions "
+                          "(or an --api-url ending in /completions) for a base model served by vLLM, or "
+                          "--eval-mode generate")
     return wanted
 
 

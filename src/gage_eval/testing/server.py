@@ -24,6 +24,8 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from gage_eval.testing.logprobs import echo_logprobs, tokenize
+
 Script = Callable[[dict[str, Any]], str] | dict[str, str] | list[str] | None
 
 
@@ -46,6 +48,11 @@ class TestServerConfig(BaseModel):
     require_api_key: str | None = None
     seed: int = 0
     script: Any = None  # Script: callable(request) -> answer, {substring: answer}, or a list cycled
+    # /completions with echo: true returns the prompt's log-probabilities (see testing/logprobs.py);
+    # echo_prompt=False acts as a server without that support (logprobs of the generated tokens only).
+    echo_prompt: bool = True
+    token_logprob: Any = None  # callable(prefix, token) -> float; default: a hash of both
+    alt_logprob: Any = None  # callable(prefix) -> float: the one alternative token's logprob at each position
 
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
@@ -87,7 +94,8 @@ class OpenAITestServer:
     @staticmethod
     def shape_tokens(text: str, body: dict[str, Any]) -> list[str]:
         tokens = text.split()
-        max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
+        max_tokens = body.get("max_tokens")
+        max_tokens = body.get("max_completion_tokens") if max_tokens is None else max_tokens
         if max_tokens is not None and (body.get("ignore_eos") or body.get("min_tokens")):
             pad = itertools.cycle(tokens or ["token"])
             while len(tokens) < max_tokens:
@@ -174,6 +182,14 @@ class OpenAITestServer:
         want_lp = bool(body.get("logprobs"))
         top = int(body.get("top_logprobs") or (body.get("logprobs") if not chat and want_lp else 1) or 1)
         lp = self.logprobs_for(tokens, chat, top) if want_lp else None
+        usage = self._usage(prompt, tokens * n)
+        if not chat and body.get("echo") and self.config.echo_prompt:
+            generated = [" " + t for t in tokens]  # a generated token carries its leading space, as in BPE
+            text = prompt + "".join(generated)
+            lp = echo_logprobs(prompt, generated, self.config.token_logprob,
+                               self.config.alt_logprob) if want_lp else None
+            p = len(tokenize(prompt))
+            usage = {"prompt_tokens": p, "completion_tokens": len(tokens) * n, "total_tokens": p + len(tokens) * n}
         finish = "length" if body.get("max_tokens") is not None and len(tokens) >= body["max_tokens"] else "stop"
         if chat:
             choices = [{"index": i, "message": {"role": "assistant", "content": text}, "logprobs": lp,
@@ -182,7 +198,7 @@ class OpenAITestServer:
             choices = [{"index": i, "text": text, "logprobs": lp, "finish_reason": finish} for i in range(n)]
         payload = orjson.dumps({"id": f"cmpl-{self.requests}", "object": "chat.completion" if chat else "text_completion",
                                 "created": int(time.time()), "model": body.get("model", "test-model"),
-                                "choices": choices, "usage": self._usage(prompt, tokens * n)})
+                                "choices": choices, "usage": usage})
         if not self.config.slow_body_ms:
             return web.Response(body=payload, content_type="application/json")
         resp = web.StreamResponse(headers={"Content-Type": "application/json"})
@@ -322,7 +338,7 @@ def start_server_process(**options: Any) -> Iterator[tuple[subprocess.Popen, str
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="OpenAI-compatible test server")
     for name, field in TestServerConfig.model_fields.items():
-        if name == "script":
+        if name in ("script", "echo_prompt", "token_logprob", "alt_logprob"):
             continue
         ap.add_argument(f"--{name.replace('_', '-')}", type=type(field.default) if field.default is not None else str,
                         default=field.default)

@@ -23,11 +23,13 @@ worker is killed, default 60), prediction_field (default model_output.answer).
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from gage_eval.benchmarks.math500.verify_pool import shared_pool
+from gage_eval.errors import ConfigError
 from gage_eval.metrics.base import Metric, MetricContext, MetricResult
 from gage_eval.registry import registry
 
@@ -63,6 +65,9 @@ def _extraction(params: dict[str, Any], key: str) -> list[str]:
 class MathVerifyAccuracy(Metric):
     def __init__(self, metric_id: str, **params: Any) -> None:
         super().__init__(metric_id, **params)
+        if importlib.util.find_spec("math_verify") is None:  # else every sample would silently score 0
+            raise ConfigError("metric math_verify_accuracy needs the math-verify package", path="metrics",
+                              fix="pip install math-verify (it is a dependency of gage-eval: reinstall it)")
         unknown = set(params) - _KNOWN
         if unknown:
             raise ValueError(f"unknown parameters {sorted(unknown)} (known: {', '.join(sorted(_KNOWN))})")

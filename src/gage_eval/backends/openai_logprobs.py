@@ -1,0 +1,105 @@
+"""Log-likelihood of a continuation from an OpenAI-compatible `/completions` endpoint that echoes prompts.
+
+This is how lm-eval's `local-completions` model scores base models served by vLLM: one request per
+(context, continuation) with prompt = context + continuation, `echo: true` (the reply's logprobs cover the
+prompt's tokens too), `logprobs: 1` (the sampled token's logprob plus the top-1, for is_greedy) and
+`temperature: 0`. `max_tokens` is 1, as lm-eval sends: the OpenAI legacy API and old vLLM accepted 0 with
+echo, but vLLM's SamplingParams requires max_tokens >= 1 (0 crashed or was refused, vLLM issues #6521 and
+#9336). The one generated token costs one decode step and is dropped from the score.
+
+Which tokens are the continuation's. lm-eval tokenizes client side (a Hugging Face tokenizer, or the server's
+/tokenize): it encodes context + continuation whole, takes the continuation's tokens as those after the
+first len(encode(context)) ones, and sends token ids. This module needs no tokenizer: the server tokenizes
+the text, and the continuation's tokens are found by character position from `text_offset`. A token that
+ends after the context is the continuation's, so a token that straddles the boundary (a BPE merge across
+it) counts with the continuation and is tallied in `stats["straddling_tokens"]`; lm-eval would assign such
+a token by token count instead. As lm-eval's `_encode_pair` does, the context's trailing whitespace is
+moved to the continuation: the boundary is the end of `context.rstrip()`, so "Answer: " + "Paris" scores
+the " Paris" token exactly as "Answer:" + " Paris" does.
+
+Offsets are matched from the end of the prompt, not from its start: a server may echo tokens that are not
+in the prompt string (vLLM echoes Llama's BOS as "<s>", shifting every text_offset by 3), and the
+continuation sits at the end. A reply whose echoed tokens do not reach back over the whole continuation
+(no echo at all, as servers that return the generated token's logprobs only) is an error, never a silent 0.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from gage_eval.errors import BackendError
+
+_FIELDS = ("tokens", "token_logprobs", "top_logprobs", "text_offset")
+
+
+def scoring_body(model: str, prompt: str) -> dict[str, Any]:
+    return {"model": model, "prompt": prompt, "echo": True, "logprobs": 1, "max_tokens": 1, "temperature": 0}
+
+
+def boundary(context: str) -> int:
+    """Where the continuation starts in context + continuation (the context's trailing whitespace moves over)."""
+    return len(context.rstrip())
+
+
+def needs_request(context: str, continuation: str) -> bool:
+    """An empty continuation after a context without trailing whitespace has no tokens: (0.0, True)."""
+    return len(context) + len(continuation) > boundary(context)
+
+
+def _fail(url: str, problem: str) -> BackendError:
+    return BackendError(f"{url} cannot be used for loglikelihood scoring: {problem}. The endpoint must answer "
+                        "/completions requests with echo=true and logprobs=1 with the prompt tokens' logprobs "
+                        "(vLLM does)", retryable=False, status=200)
+
+
+def score_reply(data: Any, context: str, continuation: str, url: str, stats: Counter[str]) -> tuple[float, bool]:
+    """(sum of the continuation tokens' logprobs, whether each of them was the arg-max) from a reply body."""
+    try:
+        choice = data["choices"][0]
+    except (KeyError, IndexError, TypeError):
+        raise _fail(url, "the reply has no choices[0]") from None
+    logprobs = choice.get("logprobs") if isinstance(choice, dict) else None
+    if not isinstance(logprobs, dict):
+        raise _fail(url, "the reply has no choices[0].logprobs")
+    for name in _FIELDS:
+        if not isinstance(logprobs.get(name), list):
+            raise _fail(url, f"the reply has no choices[0].logprobs.{name}")
+    tokens, values, tops, offsets = (logprobs[name] for name in _FIELDS)
+    if not len(tokens) == len(values) == len(tops) == len(offsets):
+        raise _fail(url, "choices[0].logprobs has lists of different lengths "
+                    f"({', '.join(f'{n}: {len(logprobs[n])}' for n in _FIELDS)})")
+    # The prompt's tokens come first, then the generated ones (1, as max_tokens is 1).
+    generated = (data.get("usage") or {}).get("completion_tokens")
+    n_prompt = len(tokens) - (generated if isinstance(generated, int) and 0 <= generated <= 1 else 1)
+    if n_prompt <= 0:
+        raise _fail(url, f"the reply's logprobs cover {len(tokens)} token(s), none of them the prompt's "
+                    "(the server ignored echo=true)")
+    prompt_len = len(context) + len(continuation)
+    # shift: how far the echoed text's end is from the prompt's end (a BOS token text, decoding quirks).
+    shift = int(offsets[n_prompt - 1]) + len(str(tokens[n_prompt - 1])) - prompt_len
+    if shift:
+        stats["offset_shifted_replies"] += 1
+    start = boundary(context)
+    if int(offsets[0]) - shift > start:
+        raise _fail(url, f"the echoed prompt tokens cover only its last {prompt_len - int(offsets[0]) + shift} "
+                    f"of {prompt_len} characters, not the whole continuation")
+    total, greedy = 0.0, True
+    for i in range(n_prompt):
+        token_start = int(offsets[i]) - shift
+        token_end = token_start + len(str(tokens[i]))
+        if token_end <= start and token_start < start:
+            continue  # a context token
+        if token_start < start:
+            stats["straddling_tokens"] += 1
+        value = values[i]
+        if value is None:
+            raise BackendError(f"{url}: the continuation {continuation!r} starts at the prompt's first token, "
+                               "which has no log-probability; score it after a non-empty context",
+                               retryable=False, status=200)
+        total += float(value)
+        top = tops[i]
+        # As lm-eval: greedy when the token's logprob is the highest offered (ties and equal texts included).
+        if isinstance(top, dict) and top and float(value) < max(float(v) for v in top.values()):
+            greedy = False
+    stats["scored_continuations"] += 1
+    return total, greedy
