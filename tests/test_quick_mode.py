@@ -60,7 +60,11 @@ def test_eval_and_run_task_compile_to_the_same_pipeline(tmp_path: Path, capsys: 
 def test_local_checkpoint_scores_multiple_choice_by_loglikelihood(tmp_path: Path) -> None:
     cfg = compile_quick(quick_task({"model": str(tmp_path), "datasets": "arc_easy mmlu",
                                     "dataset_args": {"mmlu": {"few_shot_num": 5, "few_shot_random": False}}}))
-    assert cfg["backends"][0] == {"backend_id": "model", "type": "hf", "config": {"model_path": str(tmp_path)}}
+    assert cfg["backends"][0] == {"backend_id": "model", "type": "hf",
+                                  "config": {"model_path": str(tmp_path), "batch_size": 8}}
+    assert cfg["execution"]["concurrency"] == 16  # enough samples in flight to fill the model's batches
+    sized = compile_quick(quick_task({"model": str(tmp_path), "datasets": ["arc_easy"], "eval_batch_size": 32}))
+    assert sized["backends"][0]["config"]["batch_size"] == 32 and sized["execution"]["concurrency"] == 64
     dut = next(a for a in cfg["role_adapters"] if a["adapter_id"] == "dut_arc_easy")
     assert dut["params"]["mode"] == "loglikelihood"
     mmlu = next(d for d in cfg["datasets"] if d["dataset_id"] == "mmlu")

@@ -330,7 +330,14 @@ def compile_quick(task: QuickTask) -> dict[str, Any]:
     for i, name in enumerate(dict.fromkeys(task.datasets)):
         _add_benchmark(pipeline, task, name, i, generation, metric_ids)
     pipeline["metrics"] = list(metric_ids.values())
-    if task.eval_batch_size:
+    model = pipeline["backends"][0]
+    if model["type"] == "hf":
+        # EvalScope's eval_batch_size is the local model's batch size. Keep enough samples in flight to fill
+        # batches: a multiple-choice sample brings several continuations, a generation one prompt.
+        batch = task.eval_batch_size or int(model["config"].get("batch_size") or 8)
+        model["config"].setdefault("batch_size", batch)
+        pipeline["execution"] = {"concurrency": max(2 * batch, 8)}
+    elif task.eval_batch_size:
         pipeline["execution"] = {"concurrency": task.eval_batch_size}
     parse_model(PipelineConfig, pipeline, None, note="in the pipeline compiled by quick mode")
     return pipeline
