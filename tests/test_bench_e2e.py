@@ -133,6 +133,8 @@ def test_gage_eval_runs_every_benchmark_on_a_local_checkpoint(tmp_path: Path, ti
     for name, task in tasks.items():
         assert task["sample_count"] == 2 and task["metrics"], name
     assert set(tasks["mmlu"]["metrics"]) >= {"acc", "acc_norm"}  # a local checkpoint: loglikelihood scoring
+    by_subject = summary["summary_generators"]["metric_breakdown:mmlu"]
+    assert by_subject["elementary_mathematics"]["acc"]["count"] == 2  # MMLU per subject
 
 
 @pytest.mark.parametrize("name", sorted(set(FIXTURES) - JUDGED))

@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,8 +33,8 @@ from gage_eval.engine.writer import SamplesWriter
 from gage_eval.errors import ConfigError, GageError
 from gage_eval.observability.gauges import Gauge
 from gage_eval.observability.http_sink import HttpSink
-from gage_eval.observability.prometheus import MetricsExporter
 from gage_eval.observability.progress import LoopStats, make_progress
+from gage_eval.observability.prometheus import MetricsExporter
 from gage_eval.observability.trace import EventSink, EventTrace, FileSink
 from gage_eval.redact import redact
 from gage_eval.registry import registry
@@ -247,11 +248,16 @@ class Runtime:
         # Unparsed answers and judge costs are always reported: silently dropped verdicts are how scores go wrong.
         defaults = ["unparsed_answers"] + (["judge_usage"] if any("judge" in a.role_type
                                                                    for a in self.cfg.role_adapters) else [])
-        names = defaults + [g.name for g in self.cfg.summary_generators] + self.settings.summary_generators
-        params = {g.name: g.params for g in self.cfg.summary_generators}
-        for name in dict.fromkeys(names):
-            generators[name] = registry.get("summary_generators", name, config_path="summary_generators")(
-                **params.get(name, {}))
+        specs = [(n, {}) for n in defaults + self.settings.summary_generators]
+        specs += [(g.name, g.params) for g in self.cfg.summary_generators]
+        counts = Counter(name for name, _ in specs)
+        for name, params in specs:
+            # The same section twice (e.g. per-subject breakdowns of MMLU and CMMLU in one quick-mode run) is
+            # told apart by its task.
+            key = name if counts[name] == 1 or "task_id" not in params else f"{name}:{params['task_id']}"
+            if key not in generators or params:
+                generators[key] = registry.get("summary_generators", name, config_path="summary_generators")(
+                    **params)
         aggs = {r["task_id"]: r["aggregations"] for r in task_reports}
         body = aggregate_samples(self.run_dir / "samples.jsonl", aggs, generators)
         tasks = [{**{k: v for k, v in r.items() if k != "aggregations"}, **body["tasks"].get(r["task_id"], {})}

@@ -47,3 +47,30 @@ class UnparsedAnswers:
 
     def result(self) -> dict[str, Any]:
         return dict(self.counts)
+
+
+@registry.asset("summary_generators", "metric_breakdown", desc="metrics per group of a sample field, e.g. MMLU "
+                "per subject (params: field = metadata.subject, task_id)", tags=("metrics",))
+class MetricBreakdown:
+    """Each group's metrics aggregated like the task's (mean with stderr): `{group: {metric: {...}}}`."""
+
+    def __init__(self, field: str = "metadata.subject", task_id: str | None = None, **_: Any) -> None:
+        self.path = field.split(".")
+        self.task_id = task_id
+        self.groups: dict[str, Any] = {}
+
+    def add(self, record: dict[str, Any]) -> None:
+        if (self.task_id and record.get("task_id") != self.task_id) or not record.get("metrics"):
+            return
+        value: Any = record.get("sample") or {}
+        for part in self.path:
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None:
+            return
+        from gage_eval.metrics.aggregate import MetricAggregator
+
+        key = f"{record.get('task_id')}/{value}" if not self.task_id else str(value)
+        self.groups.setdefault(key, MetricAggregator()).add(record["metrics"])
+
+    def result(self) -> dict[str, Any]:
+        return {group: agg.results() for group, agg in sorted(self.groups.items())}
