@@ -135,6 +135,8 @@ def test_gage_eval_runs_every_benchmark_on_a_local_checkpoint(tmp_path: Path, ti
     assert set(tasks["mmlu"]["metrics"]) >= {"acc", "acc_norm"}  # a local checkpoint: loglikelihood scoring
     by_subject = summary["summary_generators"]["metric_breakdown:mmlu"]
     assert by_subject["elementary_mathematics"]["acc"]["count"] == 2  # MMLU per subject
+    html = (tmp_path / "runs" / "all" / "report.html").read_text()
+    assert 'id="metric_breakdown-mmlu"' in html and "elementary_mathematics" in html
 
 
 @pytest.mark.parametrize("name", sorted(set(FIXTURES) - JUDGED))
