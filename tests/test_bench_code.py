@@ -486,3 +486,38 @@ def test_metric_raises_when_the_sandbox_cannot_run() -> None:
     sample = Sample(id="p", metadata={"program": {"format": "mbpp", "tests": "assert True"}})
     with pytest.raises(RuntimeError, match="could not run"):
         _score(metric, sample, ["pass"])
+
+
+def test_pass_at_k_end_to_end_with_n_samples_from_a_served_model(tmp_path: Path) -> None:
+    """`gage eval ... --generation-config n=10,temperature=0.8` against a completions endpoint whose scripted
+    completions are right c times out of 10 per problem: pass@1 = mean(c/n), pass@10 = share with c > 0."""
+
+    from gage_eval.cli.app import main
+    from gage_eval.testing.server import TestServerConfig, run_server_in_thread
+
+    right = {"add": 3, "sub": 0, "mul": 10}
+    problems = [{"task_id": f"HumanEval/{i}", "prompt": f"def {name}(a, b):\n    \"\"\"{name}.\"\"\"\n",
+                 "canonical_solution": "", "entry_point": name,
+                 "test": f"def check(candidate):\n    assert candidate(6, 3) == {eval(f'6 {op} 3')}\n"}
+                for i, (name, op) in enumerate((("add", "+"), ("sub", "-"), ("mul", "*")))]
+    data = tmp_path / "humaneval.jsonl"
+    data.write_text("".join(json.dumps(p) + "\n" for p in problems))
+    ops = {"add": "+", "sub": "-", "mul": "*"}
+
+    def completions(body: dict[str, Any]) -> list[str]:
+        name = next(n for n in right if f"def {n}(" in body["prompt"])
+        assert body["n"] == 10
+        good, bad = f"    return a {ops[name]} b\n", "    return 0\n"
+        return [good] * right[name] + [bad] * (10 - right[name])
+
+    with run_server_in_thread(TestServerConfig(script=completions)) as server:
+        with pytest.raises(SystemExit) as done:
+            main(["eval", "--model", "coder", "--api-url", server.base_url, "--model-args", "api=completions",
+                  "--datasets", "humaneval", "--generation-config", "n=10,temperature=0.8",
+                  "--dataset-args", json.dumps({"humaneval": {"local_path": str(data)}}),
+                  "--work-dir", str(tmp_path / "runs"), "--run-id", "k", "--progress", "off"])
+    assert done.value.code in (0, None)
+    metrics = json.loads((tmp_path / "runs" / "k" / "summary.json").read_text())["metrics"]
+    assert metrics["pass@1"]["value"] == pytest.approx((0.3 + 0 + 1) / 3)
+    assert metrics["pass@10"]["value"] == pytest.approx(2 / 3)
+    assert "pass@100" not in metrics  # k > n is not estimable

@@ -47,7 +47,8 @@ class TestServerConfig(BaseModel):
     stream_cut_after: int | None = Field(default=None, ge=0)  # close SSE streams after N tokens, no [DONE]
     require_api_key: str | None = None
     seed: int = 0
-    script: Any = None  # Script: callable(request) -> answer, {substring: answer}, or a list cycled
+    script: Any = None  # Script: callable(request) -> answer (a list: the n choices), {substring: answer}, or a list cycled
+    verbatim: bool = False  # scripted answers as written (newlines kept), not re-tokenized on whitespace
     # /completions with echo: true returns the prompt's log-probabilities (see testing/logprobs.py);
     # echo_prompt=False acts as a server without that support (logprobs of the generated tokens only).
     echo_prompt: bool = True
@@ -81,10 +82,11 @@ class OpenAITestServer:
     def _prompt(self, body: dict[str, Any], chat: bool) -> str:
         return _last_user_text(body.get("messages") or []) if chat else str(body.get("prompt", ""))
 
-    def answer(self, body: dict[str, Any], prompt: str) -> str:
+    def answer(self, body: dict[str, Any], prompt: str) -> str | list[str]:
         script = self.config.script
         if callable(script):
-            return str(script(body))
+            out = script(body)
+            return [str(x) for x in out] if isinstance(out, list) else str(out)
         if isinstance(script, dict):
             return next((a for key, a in script.items() if key in prompt), prompt)
         if self._cycle is not None:
@@ -160,12 +162,29 @@ class OpenAITestServer:
             return self._count(fault)
         prompt = self._prompt(body, chat)
         self.prompt_counts[prompt] += 1
-        tokens = self.shape_tokens(self.answer(body, prompt), body)
+        answer = self.answer(body, prompt)
+        if (isinstance(answer, list) or self.config.verbatim) and not body.get("stream"):
+            return self._count(self._verbatim(body, answer if isinstance(answer, list) else [answer], chat, prompt))
+        tokens = self.shape_tokens(answer if isinstance(answer, str) else " ".join(answer), body)
         if body.get("stream"):
             return await self._stream(request, body, tokens, chat)
         if self.config.latency_ms:
             await asyncio.sleep(self.config.latency_ms / 1000)
         return self._count(await self._complete(request, body, tokens, chat, prompt))
+
+    def _verbatim(self, body: dict[str, Any], texts: list[str], chat: bool, prompt: str) -> web.Response:
+        """Scripted texts exactly as written (code keeps its newlines); a list is the n choices; stop strings cut."""
+        stops = body.get("stop") or []
+        stops = [stops] if isinstance(stops, str) else stops
+        texts = texts * int(body.get("n") or 1) if len(texts) == 1 else texts
+        cut = [min((t.index(x) for x in stops if x and x in t), default=len(t)) for t in texts]
+        texts = [t[:c] for t, c in zip(texts, cut)]
+        tokens = sum(len(t.split()) for t in texts)
+        choices = [{"index": i, "finish_reason": "stop", **({"message": {"role": "assistant", "content": t}}
+                                                            if chat else {"text": t})} for i, t in enumerate(texts)]
+        return web.json_response({"id": f"cmpl-{self.requests}", "object": "chat.completion" if chat else
+                                  "text_completion", "created": int(time.time()), "model": body.get("model"),
+                                  "choices": choices, "usage": self._usage(prompt, ["t"] * tokens)})
 
     def _count(self, response: web.StreamResponse) -> web.StreamResponse:
         self.status_counts[response.status] += 1
