@@ -21,8 +21,8 @@ _B = re.compile(r"\[The Start of Assistant B's Answer\]\n(\w+)")
 
 def quality_judge(body: dict[str, Any]) -> str:
     text = body["messages"][-1]["content"]
-    if "Rating" in body["messages"][0]["content"] or "scale" in text:  # single-answer grading
-        answer = text.split("[Response]\n", 1)[1].split()[0]
+    if "[The Start of Assistant's Answer]" in text:  # single-answer grading (MT-Bench single-v1)
+        answer = text.split("[The Start of Assistant's Answer]\n", 1)[1].split()[0]
         return f"Rating: [[{_QUALITY.get(answer, 0) * 3}]]"
     a, b = _QUALITY[_A.search(text).group(1)], _QUALITY[_B.search(text).group(1)]  # type: ignore[union-attr]
     return "[[C]]" if a == b else ("[[A]]" if a > b else "[[B]]")

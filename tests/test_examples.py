@@ -28,7 +28,7 @@ def _point_at(cfg: dict, base_url: str) -> dict:
 
 def _answer(body: dict) -> str:
     text = body["messages"][-1]["content"]
-    if "Rating: [[N]]" in text:
+    if "[The Start of Assistant's Answer]" in text and "Rating: [[" in text:
         return "The answer is right. Rating: [[9]]"
     for key, letter in {"Red Planet": "B", "7 x 8": "B", "photosynthesis": "C", "boiling": "B"}.items():
         if key in text:

@@ -146,3 +146,24 @@ async def test_judge_rerun_with_cache_costs_nothing(tmp_path: Path, cached: bool
         first = server.requests
         await gage_eval.arun(cfg, output_dir=tmp_path / "runs", run_id="c2", progress="off", use_cache=cached)
         assert server.requests == first == 10
+
+
+async def test_score_judge_takes_the_last_rating_within_the_scale(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "qa.jsonl", [{"id": "a", "inputs": {"prompt": "2+2?", "answer": "4"}}])
+    replies = iter(["The format is Rating: [[5]]. My verdict: Rating: [[9]]", "Rating: [[12]]", "Rating: [[7]]"])
+    async with OpenAITestServer(TestServerConfig(script=lambda body: next(replies))) as server:
+        cfg = {"kind": "PipelineConfig", "custom": {"steps": [{"step": "judge", "adapter_id": "j"},
+                                                              {"step": "auto_eval"}]},
+               "datasets": [{"dataset_id": "qa", "loader": "jsonl", "params": {"path": str(data)}}],
+               "backends": [{"backend_id": "b", "type": "openai_http",
+                             "config": {"base_url": server.base_url, "model": "j"}}],
+               "role_adapters": [{"adapter_id": "j", "role_type": "judge_model", "backend_id": "b",
+                                  "params": {"fields": {"answer": "sample.inputs.answer"}}}],
+               "metrics": ["judge_score"]}
+        first = await gage_eval.arun(cfg, output_dir=tmp_path / "runs", run_id="one", progress="off")
+        assert first.summary["metrics"]["judge_score"]["value"] == 9.0
+        # out of scale (12) is not a verdict: asked again, 7 is taken
+        second = await gage_eval.arun(cfg, output_dir=tmp_path / "runs", run_id="two", progress="off")
+    assert second.summary["metrics"]["judge_score"]["value"] == 7.0
+    row = read_jsonl(second.run_dir / "samples.jsonl")[0]
+    assert row["judge_output"]["judge_attempts"] == 2

@@ -9,6 +9,7 @@ from typing import Any
 from gage_eval.backends.base import GenerationRequest, GenerationResponse
 from gage_eval.config.models import RoleAdapterSpec
 from gage_eval.errors import ConfigError
+from gage_eval.judges.verdicts import parse_score
 from gage_eval.prompts import PromptTemplate
 from gage_eval.prompts.builtin import judge_score_prompt
 from gage_eval.registry import registry
@@ -146,6 +147,8 @@ class JudgeModelAdapter(ModelRoleAdapter):
             raise ConfigError(f"invalid verdict_pattern: {exc}", path=f"{config_path}.params.verdict_pattern",
                               fix="give a regular expression with one group capturing the number") from None
         self.parse_retries = int(spec.params.get("parse_retries", 2))
+        scale = {"min_score": 1, "max_score": 10, **spec.params.get("prompt_params", {})}
+        self.scale = (float(scale["min_score"]), float(scale["max_score"]))
 
     async def execute(self, payload: dict[str, Any]) -> dict[str, Any]:
         sample: Sample = payload["sample"]
@@ -158,8 +161,8 @@ class JudgeModelAdapter(ModelRoleAdapter):
         request = self.build_request(sample, self.prompt, model_output=model_output)
 
         def parse(text: str) -> float | None:
-            match = self.pattern.search(text)
-            return float(match.group(1)) if match else None
+            # The last rating, inside the scale: judges often quote the format ("Rating: [[5]]") before deciding.
+            return parse_score(text, self.pattern, self.scale[0], self.scale[1])
 
         result = await self.ask_until_parsed(request, parse, self.parse_retries)
         out = {"score": result.verdict, "judge_raw": result.raw, "judge_adapter": self.adapter_id,
