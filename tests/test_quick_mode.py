@@ -118,3 +118,18 @@ def test_gage_eval_runs_two_benchmarks_against_a_served_model(tmp_path: Path) ->
     assert tasks["arc_easy"]["metrics"]["acc"]["value"] == 0.25  # always "B": right on 2 of 8
     assert tasks["arc_easy"]["metrics"]["acc"]["count"] == 8
     assert tasks["ifeval"]["metrics"]["prompt_level_strict_acc"]["value"] == 0.5
+
+
+def test_run_task_api_key_reaches_the_server_and_no_artifact(tmp_path: Path) -> None:
+    import gage_eval
+
+    secret = "sk-quick-SECRET-4242"
+    ifeval = _ifeval_file(tmp_path)
+    with run_server_in_thread(TestServerConfig(script=_answers, require_api_key=secret)) as server:
+        result = gage_eval.run_task({"model": "served", "api_url": server.base_url, "api_key": secret,
+                                     "datasets": ["ifeval"], "dataset_args": {"ifeval": {"local_path": str(ifeval)}},
+                                     "work_dir": str(tmp_path / "runs"), "run_id": "key"}, progress="off")
+    assert result.summary["failures"]["total"] == 0  # the server accepted the key
+    assert result.summary["run"]["templates"] == ["ifeval@V1"]
+    leaked = [p for p in result.run_dir.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+    assert leaked == []

@@ -262,9 +262,10 @@ class Runtime:
         body = aggregate_samples(self.run_dir / "samples.jsonl", aggs, generators)
         tasks = [{**{k: v for k, v in r.items() if k != "aggregations"}, **body["tasks"].get(r["task_id"], {})}
                  for r in task_reports]
+        extra = self.cfg.metadata.model_extra or {}  # which builtin template versions this run compiled from
         summary = {
             "run": {"run_id": self.run_id, "status": status, "error": error, "config_name": self.cfg.metadata.name,
-                    "template": self.cfg.metadata.model_extra.get("template") if self.cfg.metadata.model_extra else None,
+                    "template": extra.get("template"), "templates": extra.get("templates"),
                     "results_digest": digest, "started_at": started.isoformat(timespec="seconds"),
                     "resources": {"gpus": self.settings.gpus, "cpus": self.settings.cpus,
                                   "model_path": self.settings.model_path},
