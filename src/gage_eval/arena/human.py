@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from gage_eval.config.models import RoleAdapterSpec
+from gage_eval.errors import ConfigError
 from gage_eval.judges.roles import read_field
 from gage_eval.registry import registry
 from gage_eval.roles.base import RoleAdapter, RoleResources
@@ -117,13 +118,16 @@ class ReviewServer:
         self.server = uvicorn.Server(uvicorn.Config(create_review_app(queue), host=host, port=port,
                                                     log_level="warning", lifespan="off"))
         self.thread = threading.Thread(target=self.server.run, name="gage-human-review", daemon=True)
+        self.address = f"{host}:{port}"
 
     def start(self, timeout_s: float = 10.0) -> str:
         self.thread.start()
         deadline = time.monotonic() + timeout_s
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the human review page could not start (is the port in use?)")
+                raise ConfigError(f"the human review page could not start on {self.address} (is the port in use?)",
+                                  path="role_adapters.human_judge.params.port",
+                                  fix="choose another port (--port N), or --port 0 for any free port")
             time.sleep(0.02)
         host, port = self.server.servers[0].sockets[0].getsockname()[:2]
         return f"http://{host}:{port}/"
