@@ -211,6 +211,29 @@ def test_five_shot_prompts_equal_lm_evals_from_a_train_file(tmp_path: Path, lm: 
         f"Question: {TEST[0]['question']}\nAnswer:"
 
 
+def test_lm_eval_sampler_draws_the_same_random_shots_as_lm_eval(tmp_path: Path) -> None:
+    """lm-eval's default sampler (Random(1234), one draw per document in order) — not first_n — is how its
+    published GSM8K numbers were made; fewshot_sampler: lm_eval reproduces those exact contexts."""
+    cfg = yaml.safe_load(LM_YAML.read_text(encoding="utf-8"))
+    cfg["custom_dataset"] = lambda **_: datasets.DatasetDict({"train": datasets.Dataset.from_list(TRAIN),
+                                                               "test": datasets.Dataset.from_list(TEST * 3)})
+    reference = lm_task.ConfigurableTask(config=cfg)
+    reference.set_fewshot_seed(1234)
+    expected = [reference.fewshot_context(doc, 5) for doc in reference.test_docs()]
+    write_jsonl(tmp_path / "train.jsonl", TRAIN)
+    test_path = write_jsonl(tmp_path / "test.jsonl", TEST * 3)
+    ours = [s.inputs["ll_context"] for s in iter_samples(_spec(
+        test_path, num_fewshot=5, fewshot_sampler="lm_eval", fewshot_seed=1234,
+        fewshot_path=str(tmp_path / "train.jsonl")))]
+    assert ours == expected
+    assert len(set(expected)) > 1  # the draws really differ from document to document
+    # a --limit prefix gets the same shots as the full run
+    prefix = [s.inputs["ll_context"] for s in iter_samples(_spec(
+        test_path, num_fewshot=5, fewshot_sampler="lm_eval", fewshot_seed=1234,
+        fewshot_path=str(tmp_path / "train.jsonl")), max_samples=4)]
+    assert prefix == expected[:4]
+
+
 def test_hub_snapshot_folder_with_train_split_and_random_shots(tmp_path: Path) -> None:
     snap = tmp_path / "gsm8k"
     (snap / "main").mkdir(parents=True)

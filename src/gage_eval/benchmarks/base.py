@@ -14,7 +14,8 @@ Few-shot examples come from ``fewshot_pool`` (records of another split, loaded b
 by a ``first_n`` or seeded ``random`` sampler. The random draw is seeded by the question text, not by
 position, so a sample gets the same examples whatever the concurrency, sharding or resume order.
 
-preprocess_kwargs (all optional): num_fewshot, fewshot_sampler (first_n | random), fewshot_seed,
+preprocess_kwargs (all optional): num_fewshot, fewshot_sampler (first_n | random | lm_eval: lm-eval's sequential
+draw, identical shots to lm-eval for in-order runs), fewshot_seed,
 fewshot_split / fewshot_path (where the pool comes from; read by `iter_samples`), style (completion | chat),
 system_prompt, instruction (appended to the question in chat style).
 """
@@ -41,6 +42,7 @@ class BenchmarkPreprocessor(BasePreprocessor):
         super().__init__(*args, **kwargs)
         self.fewshot_pool = []
         self._pool_cache: tuple[Any, Any, Any] | None = None
+        self._lm_rngs: dict[Any, random.Random] = {}
 
     # -- what a benchmark defines --------------------------------------------------------------------
     def description(self, doc: dict[str, Any]) -> str:
@@ -91,7 +93,22 @@ class BenchmarkPreprocessor(BasePreprocessor):
             return pool[:num]
         if sampler == "random":
             return random.Random(f"{seed}\x00{text}").sample(pool, min(num, len(pool)))
-        raise RecordError(f"unknown fewshot_sampler {sampler!r} (use first_n or random)", "fewshot_sampler")
+        if sampler == "lm_eval":
+            return self._lm_eval_draw(doc, text, group, num, seed)
+        raise RecordError(f"unknown fewshot_sampler {sampler!r} (use first_n, random or lm_eval)", "fewshot_sampler")
+
+    def _lm_eval_draw(self, doc: dict[str, Any], text: str, group: Any, num: int, seed: int) -> list[dict[str, Any]]:
+        """lm-eval's default ContextSampler: one Random(seed) per task (here: per few-shot group), drawing
+        `rnd.sample(pool, n)` for each document in dataset order — n + 1 when the document itself is in the pool,
+        which is then dropped. The draws depend on the order, so this reproduces lm-eval's shots exactly
+        for a run over the dataset in order (a --limit prefix and a resumed run included: every record is
+        preprocessed in order, also those a resume skips)."""
+        candidates = self._pool_groups().get(group) if group is not None else self._pool_all()
+        docs = [d for _, d in candidates or []]
+        rng = self._lm_rngs.setdefault(group, random.Random(seed))
+        if any(t == text for t, _ in candidates or []):
+            return [d for d in rng.sample(docs, min(num + 1, len(docs))) if self.doc_to_text(d) != text][:num]
+        return rng.sample(docs, min(num, len(docs)))
 
     def _pool_all(self) -> list[tuple[str, dict[str, Any]]]:
         if self._pool_cache is None or self._pool_cache[0] is not self.fewshot_pool:
