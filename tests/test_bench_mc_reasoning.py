@@ -193,6 +193,12 @@ def test_arc_few_shot_from_a_hub_snapshot_matches_lm_eval_first_n(tmp_path: Path
     for doc, sample in zip(task.test_docs(), samples):
         assert sample.inputs["ll_context"] == task.fewshot_context(doc, 3)
         assert sample.metadata["num_fewshot"] == 3
+    # the template's default sampler reproduces lm-eval's default (random, Random(1234), in order) draw
+    drawn = list(iter_samples(spec(fewshot_sampler="lm_eval", fewshot_seed=1234)))
+    default_task = lm_task("arc/arc_challenge.yaml", {"train": train, "validation": test, "test": test})
+    default_task.set_fewshot_seed(1234)
+    assert [s.inputs["ll_context"] for s in drawn] == [default_task.fewshot_context(d, 3)
+                                                       for d in default_task.test_docs()]
     chat = next(iter(iter_samples(spec(style="chat"))))
     roles = [m.role for m in chat.messages]
     assert roles == ["user", "assistant"] * 3 + ["user"]
