@@ -70,6 +70,12 @@ def test_local_checkpoint_scores_multiple_choice_by_loglikelihood(tmp_path: Path
     mmlu = next(d for d in cfg["datasets"] if d["dataset_id"] == "mmlu")
     assert mmlu["params"]["preprocess_kwargs"]["num_fewshot"] == 5
     assert mmlu["params"]["preprocess_kwargs"]["fewshot_sampler"] == "first_n"
+    few = compile_quick(quick_task({"model": str(tmp_path), "datasets": ["mmlu"],
+                                    "dataset_args": {"mmlu": {"subset_list": ["anatomy", "astronomy"]}}}))
+    assert few["datasets"][0]["params"]["subsets"] == ["anatomy", "astronomy"]
+    with pytest.raises(ConfigError, match="anatomyy"):  # CMMLU's template lists its subjects: checked
+        compile_quick(quick_task({"model": str(tmp_path), "datasets": ["cmmlu"],
+                                  "dataset_args": {"cmmlu": {"subset_list": ["anatomyy"]}}}))
     forced = compile_quick(quick_task({"model": str(tmp_path), "datasets": ["arc_easy"], "eval_mode": "generate"}))
     assert "mode" not in forced["role_adapters"][0]["params"]
 

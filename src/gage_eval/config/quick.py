@@ -23,7 +23,7 @@ from gage_eval.errors import ConfigError, close_match_hint
 API_KEY_ENV = "GAGE_QUICK_API_KEY"  # a name in settings.secrets, filled from --api-key, not read from os.environ
 # EvalScope's dataset_args keys -> where they go in our dataset spec.
 _DATASET_ARG_KEYS = ("few_shot_num", "few_shot_random", "few_shot_seed", "local_path", "dataset_dir", "split",
-                     "subset", "system_prompt", "style", "eval_mode", "preprocess_kwargs")
+                     "subset", "subset_list", "system_prompt", "style", "eval_mode", "preprocess_kwargs")
 _GENERATION_ALIASES = {"max_new_tokens": "max_tokens", "max_length": "max_tokens"}
 
 
@@ -166,6 +166,23 @@ def _apply_dataset_args(ds: dict[str, Any], args: dict[str, Any], where: str) ->
     for key in ("split", "subset"):
         if key in args:
             ds.setdefault("hub_params", {})[key] = args[key]
+    if "subset_list" in args:  # EvalScope: evaluate only these subsets (e.g. MMLU subjects)
+        chosen = args["subset_list"]
+        if not isinstance(chosen, list) or not chosen or not all(isinstance(x, str) for x in chosen):
+            raise ConfigError("subset_list must be a non-empty list of subset names", path=f"{where}.subset_list",
+                              fix='e.g. {"mmlu": {"subset_list": ["anatomy", "astronomy"]}}')
+        known = params.get("subsets")
+        if ds.get("loader") == "hf_hub_subsets":
+            unknown = [x for x in chosen if known and x not in known]
+            if unknown:
+                raise ConfigError(f"unknown subset '{unknown[0]}'", path=f"{where}.subset_list",
+                                  fix=close_match_hint(unknown[0], known or []))
+            params["subsets"] = chosen
+        elif len(chosen) == 1:
+            ds.setdefault("hub_params", {})["subset"] = chosen[0]
+        else:
+            raise ConfigError("this benchmark reads one subset at a time", path=f"{where}.subset_list",
+                              fix="give one subset, or run one task per subset")
     if not kwargs:
         params.pop("preprocess_kwargs")
 
