@@ -40,6 +40,15 @@ def print_result(result: RunResult) -> None:
             value, err = agg.get("value"), agg.get("stderr")
             shown = "n/a" if value is None else f"{value:.4f}" + (f" ± {err:.4f}" if err is not None else "")
             typer.echo(f"  {task['task_id']}  {name}: {shown}  (n={agg.get('count', 0)})")
+    sections = s.get("summary_generators") or {}
+    for key, lc in sections.items():
+        if key.startswith("alpaca_eval_lc") and lc.get("length_controlled_winrate") is not None:
+            typer.echo(f"  AlpacaEval: win rate {lc['win_rate']:.2f} ± {lc['standard_error']:.2f}, length-controlled "
+                       f"{lc['length_controlled_winrate']:.2f} ± {lc['lc_standard_error']:.2f} ({lc['glm']})")
+    unparsed = sections.get("unparsed_answers") or {}
+    if unparsed:
+        typer.echo("  unparsed answers (scored 0 or left out, see summary.json): "
+                   + ", ".join(f"{k}: {n}" for k, n in unparsed.items()))
 
 
 def register(app: typer.Typer) -> None:
