@@ -139,3 +139,18 @@ def test_run_task_api_key_reaches_the_server_and_no_artifact(tmp_path: Path) -> 
     assert result.summary["run"]["templates"] == ["ifeval@V1"]
     leaked = [p for p in result.run_dir.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
     assert leaked == []
+
+
+def test_hub_benchmark_offline_says_how_to_point_quick_mode_at_a_local_copy(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import gage_eval
+    from gage_eval.errors import DatasetError
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "empty-cache"))
+    with pytest.raises(DatasetError) as err:
+        gage_eval.run_task({"model": "dummy", "datasets": ["gsm8k"], "limit": 1, "work_dir": str(tmp_path)},
+                           progress="off")
+    text = err.value.render()
+    assert "openai/gsm8k" in text and "--dataset-dir" in text and "local_path" in text

@@ -8,6 +8,7 @@ from typing import Any
 from gage_eval.config import config_from_dict, load_config
 from gage_eval.config.models import PipelineConfig
 from gage_eval.config.quick import QuickTask
+from gage_eval.errors import DatasetError
 from gage_eval.engine import event_loop
 from gage_eval.engine.runtime import RunResult, Runtime
 from gage_eval.engine.settings import RunSettings, settings_from_env_and_flags
@@ -58,7 +59,14 @@ def run_task(task: dict[str, Any] | QuickTask, **overrides: Any) -> RunResult:
     secrets = referenced_secrets(cfg)
     if quick.api_key is not None:
         secrets[API_KEY_ENV] = quick.api_key.get_secret_value()
-    return run(cfg, settings.model_copy(update={"secrets": secrets}))
+    try:
+        return run(cfg, settings.model_copy(update={"secrets": secrets}))
+    except DatasetError as exc:
+        if (exc.path or "").endswith("hub_params.hub_id"):
+            # The loader speaks of config paths; quick-mode users point at local copies with options.
+            exc.fix = (f"{exc.fix}. With gage eval: --dataset-dir DIR (holding DIR/<benchmark>) or --dataset-args "
+                       "'{\"<benchmark>\": {\"local_path\": \"DIR\"}}'; HF_HUB_OFFLINE=1 skips the hub's retries")
+        raise
 
 
 def run(config: PipelineConfig | str | Path | dict[str, Any], settings: RunSettings | None = None,
