@@ -171,3 +171,15 @@ def test_median_aggregate_has_a_bootstrap_interval_that_covers_the_true_median()
         assert low <= result["value"] <= high and "bootstrap" in result["ci_method"]
         covered += low <= math.log(2) <= high  # the exponential's true median
     assert covered >= 34  # nominal 95% of 40 draws; 34 is ~2.6 sd below
+
+
+def test_few_shot_split_from_a_single_local_file_is_refused(tmp_path: Path) -> None:
+    """A one-file local copy holds one split: drawing 'train' shots from it would show the model the very
+    questions it is scored on."""
+    path = write_jsonl(tmp_path / "test.jsonl", _docs(4))
+    spec = DatasetSpec(dataset_id="toy", loader="hf_hub", hub_params={"split": "test"},
+                       params={"path": str(path), "preprocess": "toy_mc_test",
+                               "preprocess_kwargs": {"num_fewshot": 2, "fewshot_split": "train"}})
+    with pytest.raises(ConfigError) as err:
+        iter_samples(spec, config_path="datasets[0]")
+    assert "single file" in err.value.render() and "fewshot_path" in err.value.render()

@@ -121,6 +121,8 @@ def test_gage_eval_runs_every_benchmark_on_a_local_checkpoint(tmp_path: Path, ti
                 (local / n / f"{split}{path.suffix}").write_bytes(path.read_bytes())
         else:
             args[n] = {"local_path": str(path)}
+            if n == "gsm8k":  # 5-shot from train: a single test file cannot be its own few-shot source
+                args[n]["few_shot_path"] = str(path)
     with pytest.raises(SystemExit) as done:
         main(["eval", "--model", str(tiny_model), "--datasets", *names, "--limit", "2", "--dataset-dir", str(local),
               "--generation-config", "do_sample=false,max_new_tokens=8", "--dataset-args", json.dumps(args),
@@ -145,7 +147,8 @@ def test_gage_run_with_a_run_config_on_the_template(tmp_path: Path, tiny_model: 
         "backends": [{"backend_id": "model", "type": "hf", "config": {"model_path": str(tiny_model),
                                                                        "max_new_tokens": 8}}],
         "role_adapters": [{"adapter_id": "dut", "params": {"generation": {"max_tokens": 8}}}],
-        "datasets": [{"dataset_id": name, "params": {"path": str(_fixture(tmp_path, name))}}]}}
+        "datasets": [{"dataset_id": name, "params": {"path": str(_fixture(tmp_path, name)), "preprocess_kwargs": {
+            "num_fewshot": 0}}}]}}
     path = tmp_path / "run.yaml"
     path.write_text(yaml.safe_dump(run_config))
     with pytest.raises(SystemExit) as done:

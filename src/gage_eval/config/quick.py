@@ -23,7 +23,8 @@ from gage_eval.errors import ConfigError, close_match_hint
 API_KEY_ENV = "GAGE_QUICK_API_KEY"  # a name in settings.secrets, filled from --api-key, not read from os.environ
 # EvalScope's dataset_args keys -> where they go in our dataset spec.
 _DATASET_ARG_KEYS = ("few_shot_num", "few_shot_random", "few_shot_seed", "local_path", "dataset_dir", "split",
-                     "subset", "subset_list", "system_prompt", "style", "eval_mode", "preprocess_kwargs")
+                     "subset", "subset_list", "few_shot_path", "system_prompt", "style", "eval_mode",
+                     "preprocess_kwargs")
 _GENERATION_ALIASES = {"max_new_tokens": "max_tokens", "max_length": "max_tokens"}
 
 
@@ -156,6 +157,8 @@ def _apply_dataset_args(ds: dict[str, Any], args: dict[str, Any], where: str) ->
         kwargs["fewshot_sampler"] = "random" if args["few_shot_random"] else "first_n"
     if "few_shot_seed" in args:
         kwargs["fewshot_seed"] = int(args["few_shot_seed"])
+    if "few_shot_path" in args:  # a local file of the few-shot split (e.g. GSM8K's train)
+        kwargs["fewshot_path"] = str(args["few_shot_path"])
     for key in ("system_prompt", "style"):
         if key in args:
             kwargs[key] = args[key]

@@ -86,6 +86,13 @@ def load_fewshot_pool(spec: DatasetSpec, base_dir: Path | None = None,
                           fix="set fewshot_split (e.g. dev, train, validation) or fewshot_path (a local file)")
     params = dict(spec.params)
     hub_params = spec.hub_params
+    local = params.get("path")
+    if split and not path and local and Path(str(local)).suffix:
+        # One local file holds one split: drawing "the train split" from it would draw the evaluated questions.
+        raise ConfigError(f"dataset '{spec.dataset_id}' wants few-shot examples from its '{split}' split, but its "
+                          f"local copy {local} is a single file", path=_at(config_path, "params.path"),
+                          fix="set preprocess_kwargs.fewshot_path to a file of that split (or point params.path at "
+                              "a snapshot folder holding both splits), or use num_fewshot: 0")
     if path:
         params["path"] = path
     if split:
