@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
                                     "human": human, "port": port, "swap": swap, "allow_tie": allow_tie,
                                     "limit": limit, "bootstrap_rounds": bootstrap_rounds, "seed": seed,
                                     "concurrency": concurrency, "allow_mismatch": allow_mismatch})
-        run_id = run_id or f"arena_{cfg.name}"
+        run_id = run_id or (cfg.name if cfg.name.startswith("arena") else f"arena_{cfg.name}")
         run_dir = output_dir / run_id
         overrides = {"use_cache": use_cache or None, "progress": progress}
         try:
@@ -119,13 +119,21 @@ def print_leaderboard(summary: dict[str, Any], run_dir: Path) -> None:
             ci = f"[{r['ci_low']:.2f}, {r['ci_high']:.2f}]" if r.get("ci_low") is not None else "n/a"
             table.add_row(str(r["rank"]), r["model"], f"{r['score']:.3f}", ci, str(r["count"]))
     else:
-        for col in ("rank", "model", "BT rating", "95% CI", "W/T/L", "win rate vs baseline"):
+        baseline = board.get("baseline")
+        for col in ("rank", "model", "BT rating", "95% CI", "W/T/L", *(["win rate vs baseline"] if baseline else [])):
             table.add_column(col)
         for r in rows:
             vs = r.get("win_rate_vs_baseline")
             table.add_row(str(r["rank"]), r["model"], f"{r['rating']:.0f}", f"[{r['ci_low']:.0f}, {r['ci_high']:.0f}]",
-                          f"{r['wins']}/{r['ties']}/{r['losses']}", "-" if vs is None else f"{vs:.3f}")
-    Console().print(table)
+                          f"{r['wins']}/{r['ties']}/{r['losses']}",
+                          *([("-" if vs is None else f"{vs:.3f}")] if baseline else []))
+    if rows:
+        Console().print(table)
+    else:
+        typer.secho(f"no ranking: {board.get('error') or board.get('note') or 'no judged battles'}", fg="yellow")
     if board.get("inconsistency_rate") is not None:
         typer.echo(f"position-swap inconsistency: {board['inconsistency_rate']:.3f} of "
-                   f"{board['judged_both_orders']} pairs; unparsed verdicts: {board.get('unparsed_verdicts', 0)}")
+                   f"{board['judged_both_orders']} pairs")
+    if board.get("unparsed_verdicts"):
+        typer.secho(f"unparsed verdicts: {board['unparsed_verdicts']} (left out of the ratings; the judge's raw text "
+                    f"is in samples.jsonl)", fg="yellow")
