@@ -8,15 +8,9 @@ Prompt: ``{question.strip()}\\nA. {A}\\nB. {B}\\nC. {C}\\nD. {D}\\n答案：`` a
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-from gage_eval.benchmarks.mmlu._mc_common import (
-    OPTION_LETTERS,
-    SubjectMultipleChoice,
-    answer_letter_index,
-    chinese_subject_name,
-    text_field,
-)
+from gage_eval.benchmarks.mmlu._mc_common import ChineseExamMultipleChoice
 from gage_eval.registry import registry
 
 # lm-eval's ceval/_generate_configs.py: subject config name -> the Chinese name in the description.
@@ -44,20 +38,13 @@ SUBJECTS: dict[str, str] = {
 @registry.asset("dataset_preprocessors", "ceval", desc="ceval/ceval-exam records (id, question, A-D, answer) as "
                 "lm-eval ceval-valid: lettered options, '答案：' scored on ' A'..' D'; Chinese subject description, "
                 "first_n dev few-shot per subject", tags=("benchmark", "multiple_choice", "ceval", "chinese"))
-class CEvalPreprocessor(SubjectMultipleChoice):
-    default_instruction: ClassVar[str | None] = None
+class CEvalPreprocessor(ChineseExamMultipleChoice):
+    benchmark = "C-Eval"
+    subjects = SUBJECTS
+    description_template = "以下是中国关于{name}的单项选择题，请选出其中的正确答案。\n\n"
 
-    def description(self, doc: dict[str, Any]) -> str:
-        name = chinese_subject_name(self.subject(doc), SUBJECTS, "C-Eval")
-        return f"以下是中国关于{name}的单项选择题，请选出其中的正确答案。\n\n"
-
-    def doc_to_text(self, doc: dict[str, Any]) -> str:
-        options = "".join(f"\n{letter}. {self.field(doc, letter)}" for letter in OPTION_LETTERS)
-        return f"{text_field(self, doc, 'question').strip()}{options}\n答案："
-
-    def doc_to_target(self, doc: dict[str, Any]) -> int:
-        return answer_letter_index(self, doc, "answer", hint=" (the C-Eval test split publishes no answers: "
-                                   "score the val split)" if doc.get("answer") == "" else "")
+    def answer_hint(self, doc: dict[str, Any]) -> str:
+        return " (the C-Eval test split publishes no answers: score the val split)" if doc.get("answer") == "" else ""
 
     def to_sample(self, record: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         fields = super().to_sample(record, **kwargs)

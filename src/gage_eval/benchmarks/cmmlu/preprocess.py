@@ -7,15 +7,7 @@ Prompt: ``{Question.strip()}\\nA. {A}\\nB. {B}\\nC. {C}\\nD. {D}\\n答案：`` a
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-from gage_eval.benchmarks.mmlu._mc_common import (
-    OPTION_LETTERS,
-    SubjectMultipleChoice,
-    answer_letter_index,
-    chinese_subject_name,
-    text_field,
-)
+from gage_eval.benchmarks.mmlu._mc_common import ChineseExamMultipleChoice
 from gage_eval.registry import registry
 
 # lm-eval's cmmlu/_generate_configs.py: subject config name -> the Chinese name in the description.
@@ -46,17 +38,8 @@ SUBJECTS: dict[str, str] = {
 @registry.asset("dataset_preprocessors", "cmmlu", desc="haonan-li/cmmlu records (Question, A-D, Answer) as lm-eval "
                 "cmmlu: lettered options, '答案：' scored on ' A'..' D'; Chinese subject description, first_n dev "
                 "few-shot per subject", tags=("benchmark", "multiple_choice", "cmmlu", "chinese"))
-class CMMLUPreprocessor(SubjectMultipleChoice):
-    # The description already asks for the option letter (请直接给出正确答案的选项).
-    default_instruction: ClassVar[str | None] = None
-
-    def description(self, doc: dict[str, Any]) -> str:
-        name = chinese_subject_name(self.subject(doc), SUBJECTS, "CMMLU")
-        return f"以下是关于{name}的单项选择题，请直接给出正确答案的选项。\n\n"
-
-    def doc_to_text(self, doc: dict[str, Any]) -> str:
-        options = "".join(f"\n{letter}. {self.field(doc, letter)}" for letter in OPTION_LETTERS)
-        return f"{text_field(self, doc, 'Question').strip()}{options}\n答案："
-
-    def doc_to_target(self, doc: dict[str, Any]) -> int:
-        return answer_letter_index(self, doc, "Answer")
+class CMMLUPreprocessor(ChineseExamMultipleChoice):
+    benchmark = "CMMLU"
+    subjects = SUBJECTS
+    question_field, answer_field = "Question", "Answer"
+    description_template = "以下是关于{name}的单项选择题，请直接给出正确答案的选项。\n\n"

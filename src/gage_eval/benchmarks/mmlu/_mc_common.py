@@ -80,3 +80,29 @@ def chinese_subject_name(subject: str, names: dict[str, str], benchmark: str) ->
     if subject not in names:
         raise RecordError(f"unknown {benchmark} subject {subject!r} (known: {', '.join(names)})", "subject")
     return names[subject]
+
+
+class ChineseExamMultipleChoice(SubjectMultipleChoice):
+    """CMMLU and C-Eval: lettered options after the question, the cue ``答案：``, a Chinese subject description.
+    Subclasses name their schema's fields and the description template (``{name}`` is the subject's name)."""
+
+    default_instruction: ClassVar[str | None] = None  # the Chinese descriptions already ask for the letter
+    benchmark: ClassVar[str] = ""
+    subjects: ClassVar[dict[str, str]] = {}
+    question_field: ClassVar[str] = "question"
+    answer_field: ClassVar[str] = "answer"
+    description_template: ClassVar[str] = ""
+
+    def description(self, doc: dict[str, Any]) -> str:
+        name = chinese_subject_name(self.subject(doc), self.subjects, self.benchmark)
+        return self.description_template.format(name=name)
+
+    def doc_to_text(self, doc: dict[str, Any]) -> str:
+        options = "".join(f"\n{letter}. {self.field(doc, letter)}" for letter in OPTION_LETTERS)
+        return f"{text_field(self, doc, self.question_field).strip()}{options}\n答案："
+
+    def answer_hint(self, doc: dict[str, Any]) -> str:
+        return ""
+
+    def doc_to_target(self, doc: dict[str, Any]) -> int:
+        return answer_letter_index(self, doc, self.answer_field, hint=self.answer_hint(doc))
