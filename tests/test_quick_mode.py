@@ -154,3 +154,13 @@ def test_hub_benchmark_offline_says_how_to_point_quick_mode_at_a_local_copy(tmp_
                            progress="off")
     text = err.value.render()
     assert "openai/gsm8k" in text and "--dataset-dir" in text and "local_path" in text
+
+
+def test_code_benchmarks_keep_completion_mode_for_base_models_and_drop_it_for_chat_models(tmp_path: Path) -> None:
+    def dut(cfg: dict[str, Any]) -> dict[str, Any]:
+        return next(a for a in cfg["role_adapters"] if a["adapter_id"] == "dut_humaneval")["params"]
+
+    base = dut(compile_quick(quick_task({"model": str(tmp_path), "datasets": ["humaneval"]})))
+    assert base["mode"] == "completion" and "\ndef" in base["generation"]["stop"]
+    chat = dut(compile_quick(quick_task({"model": "m", "api_url": "http://127.0.0.1:9/v1", "datasets": ["humaneval"]})))
+    assert "mode" not in chat and "stop" not in chat["generation"]  # a whole fenced function is not cut off

@@ -272,9 +272,16 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
     if _eval_mode(task, backend, dut, args) == "loglikelihood":
         params["mode"] = "loglikelihood"
     else:
-        params.pop("mode", None)
+        style = _generation_style(task, backend)
+        if params.get("mode") == "loglikelihood":
+            params.pop("mode")
+        if style == "chat" and params.get("mode") == "completion":
+            # Code templates continue a prompt and stop at the next "\ndef"; a chat model answers with the whole
+            # function (often fenced), which those stop strings would cut off.
+            params.pop("mode")
+            params["generation"] = {k: v for k, v in params.get("generation", {}).items() if k != "stop"}
         if ds["params"].get("preprocess") not in (None, "default", "multi_choice"):  # benchmark preprocessors
-            ds["params"].setdefault("preprocess_kwargs", {}).setdefault("style", _generation_style(task, backend))
+            ds["params"].setdefault("preprocess_kwargs", {}).setdefault("style", style)
     params["generation"] = {**params.get("generation", {}), **generation}
     # Backends: the dut's is the user's model, `judge` is the shared judge; others stay per benchmark.
     backend_ids = {"model": "model", "judge": "judge"}
