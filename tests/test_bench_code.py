@@ -521,3 +521,24 @@ def test_pass_at_k_end_to_end_with_n_samples_from_a_served_model(tmp_path: Path)
     assert metrics["pass@1"]["value"] == pytest.approx((0.3 + 0 + 1) / 3)
     assert metrics["pass@10"]["value"] == pytest.approx(2 / 3)
     assert "pass@100" not in metrics  # k > n is not estimable
+
+
+def test_chat_model_answering_with_a_fenced_whole_function_passes(tmp_path: Path) -> None:
+    """The common EvalScope setup: a chat endpoint, HumanEval, answers as a ```python block repeating the
+    signature. Quick mode drops the completion-style stop strings, the fence is stripped, the program runs."""
+    from gage_eval.cli.app import main
+    from gage_eval.testing.server import TestServerConfig, run_server_in_thread
+
+    problem = {"task_id": "HumanEval/0", "prompt": "def add(a, b):\n    \"\"\"Add.\"\"\"\n", "canonical_solution": "",
+               "entry_point": "add", "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n"}
+    data = tmp_path / "humaneval.jsonl"
+    data.write_text(json.dumps(problem) + "\n")
+    answer = "Here it is:\n\n```python\ndef add(a, b):\n    return a + b\n```\n\nThis adds the numbers."
+    with run_server_in_thread(TestServerConfig(script=lambda body: answer, verbatim=True)) as server:
+        with pytest.raises(SystemExit) as done:
+            main(["eval", "--model", "chat-model", "--api-url", server.base_url, "--datasets", "humaneval",
+                  "--dataset-args", json.dumps({"humaneval": {"local_path": str(data)}}),
+                  "--work-dir", str(tmp_path / "runs"), "--run-id", "chat", "--progress", "off"])
+    assert done.value.code in (0, None)
+    metrics = json.loads((tmp_path / "runs" / "chat" / "summary.json").read_text())["metrics"]
+    assert metrics["pass@1"]["value"] == 1.0
