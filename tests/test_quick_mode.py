@@ -164,3 +164,12 @@ def test_code_benchmarks_keep_completion_mode_for_base_models_and_drop_it_for_ch
     assert base["mode"] == "completion" and "\ndef" in base["generation"]["stop"]
     chat = dut(compile_quick(quick_task({"model": "m", "api_url": "http://127.0.0.1:9/v1", "datasets": ["humaneval"]})))
     assert "mode" not in chat and "stop" not in chat["generation"]  # a whole fenced function is not cut off
+
+
+def test_loglikelihood_only_benchmark_on_a_chat_endpoint_is_refused() -> None:
+    with pytest.raises(ConfigError) as err:
+        compile_quick(quick_task({"model": "m", "api_url": "http://127.0.0.1:9/v1", "datasets": ["truthfulqa_mc2"]}))
+    assert "api=completions" in err.value.render()
+    ok = compile_quick(quick_task({"model": "m", "api_url": "http://127.0.0.1:9/v1", "datasets": ["truthfulqa_mc2"],
+                                   "model_args": {"api": "completions"}}))
+    assert ok["role_adapters"][0]["params"]["mode"] == "loglikelihood"

@@ -35,6 +35,8 @@ class BenchmarkPreprocessor(BasePreprocessor):
     target_delimiter: ClassVar[str] = " "
     fewshot_delimiter: ClassVar[str] = "\n\n"
     default_instruction: ClassVar[str | None] = None
+    #: False where generated answers cannot be scored (the options are never shown, e.g. TruthfulQA MC).
+    supports_generation: ClassVar[bool] = True
     #: The pool the few-shot examples are drawn from (raw records); set by `iter_samples`.
     fewshot_pool: list[dict[str, Any]]
 

@@ -203,6 +203,18 @@ def _local_copy(root: str | None, name: str, ds: dict[str, Any]) -> str | None:
                       + " (a hub snapshot folder or a data file), or drop --dataset-dir to use the hub")
 
 
+def _check_generation_supported(name: str, index: int, ds: dict[str, Any], backend: dict[str, Any]) -> None:
+    from gage_eval.registry import registry
+
+    preprocess = (ds.get("params") or {}).get("preprocess")
+    cls = registry.get("dataset_preprocessors", preprocess) if preprocess else None
+    if cls is not None and getattr(cls, "supports_generation", True) is False:
+        raise ConfigError(f"benchmark '{name}' is scored by log-likelihoods only, which a {backend['type']} chat "
+                          "backend cannot give", path=f"datasets[{index}]",
+                          fix="use a local checkpoint, or a completions endpoint (--model-args api=completions); "
+                              "truthfulqa_gen scores generated answers with a judge")
+
+
 def _eval_mode(task: QuickTask, backend: dict[str, Any], dut: dict[str, Any], args: dict[str, Any]) -> str:
     wanted = args.get("eval_mode", task.eval_mode)
     template_mode = (dut.get("params") or {}).get("mode")
@@ -272,6 +284,7 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
     if _eval_mode(task, backend, dut, args) == "loglikelihood":
         params["mode"] = "loglikelihood"
     else:
+        _check_generation_supported(name, i, ds, backend)
         style = _generation_style(task, backend)
         if params.get("mode") == "loglikelihood":
             params.pop("mode")

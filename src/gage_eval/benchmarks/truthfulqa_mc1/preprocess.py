@@ -34,6 +34,7 @@ QA_PRIMER = (
 
 class _TruthfulQA(BenchmarkPreprocessor):
     targets: str = ""
+    supports_generation = False  # the prompt never lists the options: only log-likelihoods can score it
 
     def doc_to_text(self, doc: dict[str, Any]) -> str:
         return f"{QA_PRIMER}\n\nQ: {text_field(self, doc, 'question')}\nA:"
