@@ -78,6 +78,8 @@ def test_local_checkpoint_scores_multiple_choice_by_loglikelihood(tmp_path: Path
                                   "dataset_args": {"cmmlu": {"subset_list": ["anatomyy"]}}}))
     forced = compile_quick(quick_task({"model": str(tmp_path), "datasets": ["arc_easy"], "eval_mode": "generate"}))
     assert "mode" not in forced["role_adapters"][0]["params"]
+    # generated letters need the prompt that lists the options
+    assert forced["datasets"][0]["params"]["preprocess_kwargs"]["style"] == "chat"
 
 
 def test_quick_mode_errors_name_the_option_and_fix() -> None:

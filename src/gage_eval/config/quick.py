@@ -287,7 +287,10 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
         _check_generation_supported(name, i, ds, backend)
         style = _generation_style(task, backend)
         if params.get("mode") == "loglikelihood":
+            # Multiple choice answered in text: only the chat-style prompt lists the lettered options (the
+            # completion-style one of ARC / HellaSwag / PIQA is lm-eval's continuation prompt).
             params.pop("mode")
+            style = "chat"
         if style == "chat" and params.get("mode") == "completion":
             # Code templates continue a prompt and stop at the next "\ndef"; a chat model answers with the whole
             # function (often fenced), which those stop strings would cut off.
