@@ -108,6 +108,9 @@ def _generate_live(cfg: ArenaConfig, model: ArenaModel, root: Path, settings_ove
 
 def collect_outputs(cfg: ArenaConfig, arena_dir: Path, settings_overrides: dict[str, Any] | None = None
                     ) -> list[RunOutputs]:
+    for i, model in enumerate(cfg.models):  # check earlier runs before any live model spends time generating
+        if model.run is not None and not (Path(model.run) / "samples.jsonl").exists():
+            load_run_outputs(model.name, Path(model.run), where=f"models[{i}].run")
     outputs = []
     for i, model in enumerate(cfg.models):
         run_dir = model.run if model.run is not None else _generate_live(cfg, model, arena_dir / "generations",
