@@ -85,6 +85,13 @@ class BenchmarkPreprocessor(BasePreprocessor):
             raise RecordError(f"missing field '{name}' (record has: {', '.join(sorted(doc))[:200]})", name)
         return doc[name]
 
+    def text_field(self, doc: dict[str, Any], name: str) -> str:
+        """A required string field; missing or of another type → an error naming it."""
+        value = self.field(doc, name)
+        if not isinstance(value, str):
+            raise RecordError(f"field '{name}' must be a string (got {type(value).__name__})", name)
+        return value
+
     def select_fewshot(self, doc: dict[str, Any], num: int, sampler: str, seed: int) -> list[dict[str, Any]]:
         if num <= 0 or not self.fewshot_pool:
             return []

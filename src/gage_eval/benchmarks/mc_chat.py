@@ -73,9 +73,3 @@ def list_field(pre: BenchmarkPreprocessor, doc: dict[str, Any], parent: str, key
         raise RecordError(f"field '{parent}.{key}' must be a list (got {got})", f"{parent}.{key}")
     return list(value)
 
-
-def text_field(pre: BenchmarkPreprocessor, doc: dict[str, Any], name: str) -> str:
-    value = pre.field(doc, name)
-    if not isinstance(value, str):
-        raise RecordError(f"field '{name}' must be a string (got {type(value).__name__})", name)
-    return value

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gage_eval.benchmarks.mc_chat import (
-    LetteredChatPreprocessor,
-    list_field,
-    text_field,
-)
+from gage_eval.benchmarks.mc_chat import LetteredChatPreprocessor, list_field
 from gage_eval.datasets.preprocess import RecordError
 from gage_eval.registry import registry
 
@@ -22,7 +18,7 @@ from gage_eval.registry import registry
                 tags=("benchmark", "multiple_choice", "arc"))
 class ArcPreprocessor(LetteredChatPreprocessor):
     def doc_to_text(self, doc: dict[str, Any]) -> str:
-        return f"Question: {text_field(self, doc, 'question')}\nAnswer:"
+        return f"Question: {self.text_field(doc, 'question')}\nAnswer:"
 
     def doc_to_choice(self, doc: dict[str, Any]) -> list[str]:
         texts = list_field(self, doc, "choices", "text")
@@ -39,4 +35,4 @@ class ArcPreprocessor(LetteredChatPreprocessor):
         return labels.index(str(key))
 
     def chat_stem(self, doc: dict[str, Any]) -> str:
-        return f"Question: {text_field(self, doc, 'question')}"
+        return f"Question: {self.text_field(doc, 'question')}"

@@ -35,6 +35,7 @@ SUBJECTS: dict[str, str] = {
     "veterinary_medicine": "兽医学",
 }
 
+
 @registry.asset("dataset_preprocessors", "ceval", desc="ceval/ceval-exam records (id, question, A-D, answer) as "
                 "lm-eval ceval-valid: lettered options, '答案：' scored on ' A'..' D'; Chinese subject description, "
                 "first_n dev few-shot per subject", tags=("benchmark", "multiple_choice", "ceval", "chinese"))

@@ -35,6 +35,7 @@ SUBJECTS: dict[str, str] = {
     "world_religions": "世界宗教",
 }
 
+
 @registry.asset("dataset_preprocessors", "cmmlu", desc="haonan-li/cmmlu records (Question, A-D, Answer) as lm-eval "
                 "cmmlu: lettered options, '答案：' scored on ' A'..' D'; Chinese subject description, first_n dev "
                 "few-shot per subject", tags=("benchmark", "multiple_choice", "cmmlu", "chinese"))

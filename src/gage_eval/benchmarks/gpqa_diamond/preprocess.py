@@ -17,7 +17,6 @@ import random
 from typing import Any, ClassVar
 
 from gage_eval.benchmarks.base import BenchmarkPreprocessor
-from gage_eval.benchmarks.mmlu._mc_common import text_field
 from gage_eval.datasets.preprocess import RecordError
 from gage_eval.datasets.preprocessors import DEFAULT_INSTRUCTION
 from gage_eval.errors import ConfigError
@@ -53,7 +52,7 @@ class GPQAPreprocessor(BenchmarkPreprocessor):
 
     def shuffled(self, record: dict[str, Any]) -> dict[str, Any]:
         """lm-eval's ``_process_doc``: choice1..choice4 and answer "(X)"; advances the stream by one record."""
-        choices = [clean(text_field(self, record, name)) for name in ANSWER_FIELDS]
+        choices = [clean(self.text_field(record, name)) for name in ANSWER_FIELDS]
         correct = choices[-1]
         self._rng.shuffle(choices)
         index = choices.index(correct)
@@ -62,7 +61,7 @@ class GPQAPreprocessor(BenchmarkPreprocessor):
 
     def doc_to_text(self, doc: dict[str, Any]) -> str:
         options = "".join(f"\n{label} {self.field(doc, f'choice{i + 1}')}" for i, label in enumerate(CHOICES))
-        question = text_field(self, doc, "Question")
+        question = self.text_field(doc, "Question")
         return f"What is the correct answer to this question:{question}\nChoices:{options}\nAnswer:"
 
     def doc_to_choice(self, doc: dict[str, Any]) -> list[str]:

@@ -22,13 +22,6 @@ CHAT_INSTRUCTION = ("Solve the problem step by step. Write the final answer as a
                     "in the form \"#### <answer>\".")
 
 
-def text_field(pre: BenchmarkPreprocessor, doc: dict[str, Any], name: str) -> str:
-    value = pre.field(doc, name)
-    if not isinstance(value, str):
-        raise RecordError(f"'{name}' must be a string, not {type(value).__name__}", name)
-    return value
-
-
 @registry.asset("dataset_preprocessors", "gsm8k", desc="openai/gsm8k records (question, answer): "
                 "'Question: ...\\nAnswer:' with full-solution few-shot examples, as lm-eval gsm8k; chat style "
                 "asks for a '#### N' final line", tags=("benchmark", "math", "gsm8k"))
@@ -37,16 +30,16 @@ class GSM8KPreprocessor(BenchmarkPreprocessor):
     default_instruction: ClassVar[str | None] = CHAT_INSTRUCTION
 
     def doc_to_text(self, doc: dict[str, Any]) -> str:
-        question = text_field(self, doc, "question")
+        question = self.text_field(doc, "question")
         if self.kwargs.get("style") == "chat":
             return question
         return f"Question: {question}\nAnswer:"
 
     def doc_to_target(self, doc: dict[str, Any]) -> str:
-        return text_field(self, doc, "answer")
+        return self.text_field(doc, "answer")
 
     def extra_metadata(self, doc: dict[str, Any]) -> dict[str, Any]:
-        answer = text_field(self, doc, "answer")
+        answer = self.text_field(doc, "answer")
         if "####" not in answer:
             raise RecordError("'answer' has no '#### <number>' final line (the GSM8K solution format)", "answer")
         return {"final_answer": answer.split("####")[-1].strip()}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gage_eval.benchmarks.mc_chat import LetteredChatPreprocessor, text_field
+from gage_eval.benchmarks.mc_chat import LetteredChatPreprocessor
 from gage_eval.datasets.preprocess import RecordError
 from gage_eval.registry import registry
 
@@ -32,8 +32,8 @@ class HellaSwagPreprocessor(LetteredChatPreprocessor):
     default_instruction = "Answer with the letter of the ending that most plausibly continues the text."
 
     def doc_to_text(self, doc: dict[str, Any]) -> str:
-        ctx = text_field(self, doc, "ctx_a") + " " + text_field(self, doc, "ctx_b").capitalize()
-        return clean(text_field(self, doc, "activity_label") + ": " + ctx)
+        ctx = self.text_field(doc, "ctx_a") + " " + self.text_field(doc, "ctx_b").capitalize()
+        return clean(self.text_field(doc, "activity_label") + ": " + ctx)
 
     def doc_to_choice(self, doc: dict[str, Any]) -> list[str]:
         endings = self.field(doc, "endings")

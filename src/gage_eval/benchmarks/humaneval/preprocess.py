@@ -17,15 +17,6 @@ from gage_eval.datasets.preprocess import RecordError
 from gage_eval.registry import registry
 
 
-def text_field(pre: BenchmarkPreprocessor, doc: dict[str, Any], name: str, *, identifier: bool = False) -> str:
-    value = pre.field(doc, name)
-    if not isinstance(value, str):
-        raise RecordError(f"'{name}' must be a string, not {type(value).__name__}", name)
-    if identifier and not value.isidentifier():
-        raise RecordError(f"'{name}' must be a Python function name, not {value!r}", name)
-    return value
-
-
 @registry.asset("dataset_preprocessors", "humaneval", desc="openai/openai_humaneval records (task_id, prompt, "
                 "canonical_solution, test, entry_point) -> the prompt to complete, as lm-eval's humaneval task",
                 tags=("code", "humaneval"))
@@ -34,20 +25,26 @@ class HumanEvalPreprocessor(BenchmarkPreprocessor):
     default_instruction: ClassVar[str | None] = (
         "Complete the Python function above. Reply with the complete function in one ```python code block.")
 
+    def entry_point(self, doc: dict[str, Any]) -> str:
+        value = self.text_field(doc, "entry_point")
+        if not value.isidentifier():
+            raise RecordError(f"'entry_point' must be a Python function name, not {value!r}", "entry_point")
+        return value
+
     def doc_to_text(self, doc: dict[str, Any]) -> str:
-        return text_field(self, doc, "prompt")
+        return self.text_field(doc, "prompt")
 
     def doc_to_target(self, doc: dict[str, Any]) -> str:
-        return text_field(self, doc, "test") + "\ncheck(" + text_field(self, doc, "entry_point", identifier=True) + ")"
+        return self.text_field(doc, "test") + "\ncheck(" + self.entry_point(doc) + ")"
 
     def extra_metadata(self, doc: dict[str, Any]) -> dict[str, Any]:
-        entry_point = text_field(self, doc, "entry_point", identifier=True)
+        entry_point = self.entry_point(doc)
         return {
             "task_id": str(self.field(doc, "task_id")),
             "entry_point": entry_point,
             "canonical_solution": doc.get("canonical_solution"),
-            "program": {"format": "humaneval", "prompt": text_field(self, doc, "prompt"),
-                        "test": text_field(self, doc, "test"), "entry_point": entry_point},
+            "program": {"format": "humaneval", "prompt": self.text_field(doc, "prompt"),
+                        "test": self.text_field(doc, "test"), "entry_point": entry_point},
         }
 
     def to_sample(self, record: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

@@ -24,22 +24,15 @@ from gage_eval.registry import registry
 INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 
 
-def text_field(pre: BenchmarkPreprocessor, doc: dict[str, Any], name: str) -> str:
-    value = pre.field(doc, name)
-    if not isinstance(value, str):
-        raise RecordError(f"'{name}' must be a string, not {type(value).__name__}", name)
-    return value
-
-
 class _BoxedMath(BenchmarkPreprocessor):
     output_type: ClassVar[str] = "generate_until"
     target_delimiter: ClassVar[str] = "\n"
 
     def doc_to_text(self, doc: dict[str, Any]) -> str:
-        return f"{text_field(self, doc, 'problem')}\n{INSTRUCTION}"
+        return f"{self.text_field(doc, 'problem')}\n{INSTRUCTION}"
 
     def fewshot_target(self, doc: dict[str, Any]) -> str:
-        return text_field(self, doc, "solution")
+        return self.text_field(doc, "solution")
 
 
 @registry.asset("dataset_preprocessors", "math500", desc="HuggingFaceH4/MATH-500 records (problem, answer, "
@@ -47,7 +40,7 @@ class _BoxedMath(BenchmarkPreprocessor):
                 "answer", tags=("benchmark", "math"))
 class Math500Preprocessor(_BoxedMath):
     def doc_to_target(self, doc: dict[str, Any]) -> str:
-        return text_field(self, doc, "answer")
+        return self.text_field(doc, "answer")
 
     def extra_metadata(self, doc: dict[str, Any]) -> dict[str, Any]:
         return {"subject": doc.get("subject"), "level": doc.get("level"), "unique_id": doc.get("unique_id")}
@@ -64,7 +57,7 @@ class Math500Preprocessor(_BoxedMath):
                 "reference = last \\boxed{} of the solution", tags=("benchmark", "math"))
 class MathPreprocessor(_BoxedMath):
     def doc_to_target(self, doc: dict[str, Any]) -> str:
-        answer = boxed_answer(text_field(self, doc, "solution"))
+        answer = boxed_answer(self.text_field(doc, "solution"))
         if answer is None:
             raise RecordError("'solution' has no final \\boxed{...} answer to score against", "solution")
         return answer

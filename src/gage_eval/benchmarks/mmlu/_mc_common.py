@@ -61,13 +61,6 @@ class SubjectMultipleChoice(BenchmarkPreprocessor):
             raise
 
 
-def text_field(pre: BenchmarkPreprocessor, doc: dict[str, Any], name: str) -> str:
-    value = pre.field(doc, name)
-    if not isinstance(value, str):
-        raise RecordError(f"field '{name}' must be a string (got {type(value).__name__})", name)
-    return value
-
-
 def answer_letter_index(pre: BenchmarkPreprocessor, doc: dict[str, Any], name: str, hint: str = "") -> int:
     """``['A', 'B', 'C', 'D'].index(doc[name])`` as lm-eval's doc_to_target computes it (no case folding)."""
     value = pre.field(doc, name)
@@ -99,7 +92,7 @@ class ChineseExamMultipleChoice(SubjectMultipleChoice):
 
     def doc_to_text(self, doc: dict[str, Any]) -> str:
         options = "".join(f"\n{letter}. {self.field(doc, letter)}" for letter in OPTION_LETTERS)
-        return f"{text_field(self, doc, self.question_field).strip()}{options}\n答案："
+        return f"{self.text_field(doc, self.question_field).strip()}{options}\n答案："
 
     def answer_hint(self, doc: dict[str, Any]) -> str:
         return ""

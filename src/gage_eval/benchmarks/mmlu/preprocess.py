@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gage_eval.benchmarks.mmlu._mc_common import OPTION_LETTERS, SubjectMultipleChoice, text_field
+from gage_eval.benchmarks.mmlu._mc_common import OPTION_LETTERS, SubjectMultipleChoice
 from gage_eval.datasets.preprocess import RecordError
 from gage_eval.registry import registry
 
@@ -23,7 +23,7 @@ class MMLUPreprocessor(SubjectMultipleChoice):
 
     def doc_to_text(self, doc: dict[str, Any]) -> str:
         options = "".join(f"\n{letter}. {choice}" for letter, choice in zip(OPTION_LETTERS, self._choices(doc)))
-        return f"{text_field(self, doc, 'question').strip()}{options}\nAnswer:"
+        return f"{self.text_field(doc, 'question').strip()}{options}\nAnswer:"
 
     def doc_to_target(self, doc: dict[str, Any]) -> int:
         answer = self.field(doc, "answer")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gage_eval.benchmarks.mc_chat import LetteredChatPreprocessor, text_field
+from gage_eval.benchmarks.mc_chat import LetteredChatPreprocessor
 from gage_eval.datasets.preprocess import RecordError
 from gage_eval.registry import registry
 
@@ -16,10 +16,10 @@ from gage_eval.registry import registry
                 "with sol1 / sol2 as options, as lm-eval piqa", tags=("benchmark", "multiple_choice"))
 class PiqaPreprocessor(LetteredChatPreprocessor):
     def doc_to_text(self, doc: dict[str, Any]) -> str:
-        return f"Question: {text_field(self, doc, 'goal')}\nAnswer:"
+        return f"Question: {self.text_field(doc, 'goal')}\nAnswer:"
 
     def doc_to_choice(self, doc: dict[str, Any]) -> list[str]:
-        return [text_field(self, doc, "sol1"), text_field(self, doc, "sol2")]
+        return [self.text_field(doc, "sol1"), self.text_field(doc, "sol2")]
 
     def doc_to_target(self, doc: dict[str, Any]) -> int:
         label = self.field(doc, "label")
@@ -32,4 +32,4 @@ class PiqaPreprocessor(LetteredChatPreprocessor):
         return gold
 
     def chat_stem(self, doc: dict[str, Any]) -> str:
-        return f"Question: {text_field(self, doc, 'goal')}"
+        return f"Question: {self.text_field(doc, 'goal')}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from gage_eval.benchmarks.base import BenchmarkPreprocessor
-from gage_eval.benchmarks.mc_chat import list_field, text_field
+from gage_eval.benchmarks.mc_chat import list_field
 from gage_eval.datasets.preprocess import RecordError
 from gage_eval.registry import registry
 
@@ -37,7 +37,7 @@ class _TruthfulQA(BenchmarkPreprocessor):
     supports_generation = False  # the prompt never lists the options: only log-likelihoods can score it
 
     def doc_to_text(self, doc: dict[str, Any]) -> str:
-        return f"{QA_PRIMER}\n\nQ: {text_field(self, doc, 'question')}\nA:"
+        return f"{QA_PRIMER}\n\nQ: {self.text_field(doc, 'question')}\nA:"
 
     def doc_to_choice(self, doc: dict[str, Any]) -> list[str]:
         return [str(c) for c in list_field(self, doc, self.targets, "choices")]
