@@ -9,6 +9,7 @@ from typing import Any
 
 from gage_eval.errors import ConfigError
 from gage_eval.report.summary import iter_records
+from gage_eval.sample import Sample
 
 
 @dataclass
@@ -19,19 +20,6 @@ class RunOutputs:
     questions: dict[str, str] = field(default_factory=dict)  # key -> question text
     references: dict[str, Any] = field(default_factory=dict)
     failed: int = 0
-
-
-def question_text(sample: dict[str, Any]) -> str:
-    prompt = (sample.get("inputs") or {}).get("prompt")
-    if isinstance(prompt, str) and prompt:
-        return prompt
-    parts = []
-    for message in sample.get("messages") or []:
-        if message.get("role") in ("system", "user"):
-            content = message.get("content")
-            parts.append(content if isinstance(content, str) else
-                         "".join(p.get("text", "") for p in content or [] if isinstance(p, dict)))
-    return "\n".join(parts)
 
 
 def load_run_outputs(name: str, run_dir: Path, where: str = "models") -> RunOutputs:
@@ -51,7 +39,7 @@ def load_run_outputs(name: str, run_dir: Path, where: str = "models") -> RunOutp
             out.failed += 1
             continue
         out.answers[key] = str(answer)
-        out.questions[key] = question_text(sample)
+        out.questions[key] = Sample.model_validate(sample).prompt_text() if sample else ""
         if sample.get("label") is not None:
             out.references[key] = sample["label"]
     if not out.answers:

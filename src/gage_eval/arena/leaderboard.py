@@ -4,22 +4,19 @@ the baseline, position-swap inconsistency, unparsed verdicts and the input gaps 
 In `single` mode: each model's mean judge score with its standard error and 95% CI."""
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from typing import Any
 
+from gage_eval.metrics.aggregate import RunningStat
 from gage_eval.registry import registry
 
 
-def _mean_ci(values: list[float]) -> dict[str, Any]:
-    n = len(values)
-    if n == 0:
-        return {"score": None, "stderr": None, "ci_low": None, "ci_high": None, "count": 0}
-    mean = math.fsum(values) / n
-    stderr = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1) / n) if n > 1 else None
-    half = 1.96 * stderr if stderr is not None else None
-    return {"score": mean, "stderr": stderr, "ci_low": mean - half if half is not None else None,
-            "ci_high": mean + half if half is not None else None, "count": n}
+def _score_row(stat: RunningStat) -> dict[str, Any]:
+    """A model's mean score as every metric mean is reported: stderr (ddof=1) and normal 95% CI."""
+    result = stat.result()
+    low, high = result.get("ci95") or (None, None)
+    return {"score": result["value"], "stderr": result["stderr"], "ci_low": low, "ci_high": high,
+            "count": result["count"]}
 
 
 @registry.asset("summary_generators", "arena_leaderboard", desc="arena ratings (Bradley-Terry, Elo, bootstrap "
@@ -32,7 +29,7 @@ class ArenaLeaderboard:
         self.alignment = alignment or {}
         self.rounds, self.seed = bootstrap_rounds, seed
         self.battles: list[dict[str, Any]] = []
-        self.scores: dict[str, list[float]] = defaultdict(list)
+        self.scores: dict[str, RunningStat] = defaultdict(lambda: RunningStat("mean"))
         self.unparsed = 0
         self.inconsistent = 0
         self.swapped = 0
@@ -47,7 +44,7 @@ class ArenaLeaderboard:
         if self.mode == "single":
             model = ((record.get("sample") or {}).get("inputs") or {}).get("model")
             if model is not None and judge.get("score") is not None:
-                self.scores[model].append(float(judge["score"]))
+                self.scores[model].add(float(judge["score"]))
             return
         winner = judge.get("winner")
         if winner not in ("model_a", "model_b", "tie"):
@@ -62,12 +59,16 @@ class ArenaLeaderboard:
         out: dict[str, Any] = {"mode": self.mode, "baseline": self.baseline, "inputs": self.alignment,
                                "unparsed_verdicts": self.unparsed}
         if self.mode == "single":
-            rows = sorted(({"model": m, **_mean_ci(v)} for m, v in self.scores.items()),
+            rows = sorted(({"model": m, **_score_row(stat)} for m, stat in self.scores.items()),
                           key=lambda r: -(r["score"] or 0))
             out["leaderboard"] = [{"rank": i + 1, **r} for i, r in enumerate(rows)]
             return out
         from gage_eval.arena.battles import ArenaError, matrix_rows, outcome_matrix
-        from gage_eval.arena.ratings import bootstrap_ratings, compute_online_elo, leaderboard
+        from gage_eval.arena.ratings import (
+            bootstrap_ratings,
+            compute_online_elo,
+            leaderboard,
+        )
 
         out.update(battles=len(self.battles), judged_both_orders=self.swapped,
                    inconsistency_rate=self.inconsistent / self.swapped if self.swapped else None)
