@@ -21,9 +21,8 @@ from pydantic import BaseModel
 
 from gage_eval.config.models import RoleAdapterSpec
 from gage_eval.errors import ConfigError
-from gage_eval.judges.roles import read_field
 from gage_eval.registry import registry
-from gage_eval.roles.base import RoleAdapter, RoleResources
+from gage_eval.roles.base import RoleAdapter, RoleResources, read_field
 from gage_eval.sample import Sample
 
 _PAGE = Path(__file__).with_name("human_page.html")

@@ -11,23 +11,12 @@ from typing import Any
 from gage_eval.config.models import RoleAdapterSpec
 from gage_eval.judges.prompts import judge_binary_prompt, judge_pairwise_prompt
 from gage_eval.judges.verdicts import parse_binary, parse_pairwise
-from gage_eval.metrics.base import MetricContext
 from gage_eval.registry import registry
-from gage_eval.roles.base import RoleResources
+from gage_eval.roles.base import RoleResources, read_field
 from gage_eval.roles.model_roles import ModelRoleAdapter
 from gage_eval.sample import Sample
 
 _SWAP = {"A": "B", "B": "A", "tie": "tie"}
-
-
-def read_field(path: str | None, sample: Sample, model_output: dict[str, Any], default: Any = None) -> Any:
-    """`sample.inputs.answer_a`, `model_output.answer`, `sample.metadata.x`...; a path without a known root
-    is a literal (e.g. a model name)."""
-    if not path:
-        return default
-    if path.split(".", 1)[0] not in ("sample", "model_output", "judge_output"):
-        return path
-    return MetricContext(sample, model_output, {}).get(path, default)
 
 
 class _VerdictJudge(ModelRoleAdapter):

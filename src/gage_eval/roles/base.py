@@ -11,7 +11,9 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from gage_eval.config.models import RoleAdapterSpec
 from gage_eval.engine.model_call import ModelCaller
+from gage_eval.metrics.base import MetricContext
 from gage_eval.prompts import PromptTemplate
+from gage_eval.sample import Sample
 
 R = TypeVar("R")
 
@@ -85,3 +87,13 @@ def prompt_context(sample: Any, **extra: Any) -> dict[str, Any]:
     return {"sample": sample, "prompt": sample.prompt_text(), "choices": sample.choices, "label": sample.label,
             "references": sample.references, "metadata": sample.metadata, "inputs": sample.inputs,
             "model_output": {}, "judge_output": {}, **extra}
+
+
+def read_field(path: str | None, sample: Sample, model_output: dict[str, Any], default: Any = None) -> Any:
+    """`sample.inputs.answer_a`, `model_output.answer`, `sample.metadata.x`...; a path without a known root
+    is a literal (e.g. a model name)."""
+    if not path:
+        return default
+    if path.split(".", 1)[0] not in ("sample", "model_output", "judge_output"):
+        return path
+    return MetricContext(sample, model_output, {}).get(path, default)

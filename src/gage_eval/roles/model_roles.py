@@ -13,7 +13,7 @@ from gage_eval.judges.verdicts import parse_score
 from gage_eval.prompts import PromptTemplate
 from gage_eval.prompts.builtin import judge_score_prompt
 from gage_eval.registry import registry
-from gage_eval.roles.base import RoleAdapter, RolePool, RoleResources, prompt_context
+from gage_eval.roles.base import RoleAdapter, RolePool, RoleResources, prompt_context, read_field
 from gage_eval.sample import Sample
 
 
@@ -149,15 +149,13 @@ class JudgeModelAdapter(ModelRoleAdapter):
         self.parse_retries = int(spec.params.get("parse_retries", 2))
         scale = {"min_score": 1, "max_score": 10, **spec.params.get("prompt_params", {})}
         self.scale = (float(scale["min_score"]), float(scale["max_score"]))
+        self.answer_field: str | None = spec.params.get("fields", {}).get("answer")
 
     async def execute(self, payload: dict[str, Any]) -> dict[str, Any]:
         sample: Sample = payload["sample"]
         model_output = payload.get("model_output") or {}
-        answer_field = self.spec.params.get("fields", {}).get("answer")
-        if answer_field:  # grade an answer stored in the sample (e.g. an earlier run's output in an arena)
-            from gage_eval.judges.roles import read_field
-
-            model_output = {**model_output, "answer": read_field(answer_field, sample, model_output, "")}
+        if self.answer_field:  # grade an answer stored in the sample (e.g. an earlier run's output in an arena)
+            model_output = {**model_output, "answer": read_field(self.answer_field, sample, model_output, "")}
         request = self.build_request(sample, self.prompt, model_output=model_output)
 
         def parse(text: str) -> float | None:
