@@ -215,6 +215,10 @@ def _check_generation_supported(name: str, index: int, ds: dict[str, Any], backe
                               "truthfulqa_gen scores generated answers with a judge")
 
 
+def _is_chat_endpoint(backend: dict[str, Any]) -> bool:
+    return backend["type"] == "openai_http" and backend["config"].get("api", "chat") == "chat"
+
+
 def _eval_mode(task: QuickTask, backend: dict[str, Any], dut: dict[str, Any], args: dict[str, Any]) -> str:
     wanted = args.get("eval_mode", task.eval_mode)
     template_mode = (dut.get("params") or {}).get("mode")
@@ -222,10 +226,10 @@ def _eval_mode(task: QuickTask, backend: dict[str, Any], dut: dict[str, Any], ar
         return "generate"
     # Chat endpoints return no prompt log-probabilities; local checkpoints and completions endpoints
     # (echo + logprobs, as vLLM serves base models) do.
-    api = backend["config"].get("api", "chat") if backend["type"] == "openai_http" else None
     if wanted == "auto":
-        return "loglikelihood" if backend["type"] == "hf" or api == "completions" else "generate"
-    if wanted == "loglikelihood" and api == "chat":
+        scores = backend["type"] == "hf" or (backend["type"] == "openai_http" and not _is_chat_endpoint(backend))
+        return "loglikelihood" if scores else "generate"
+    if wanted == "loglikelihood" and _is_chat_endpoint(backend):
         raise ConfigError("loglikelihood scoring needs a completions endpoint: chat endpoints do not return the "
                           "prompt's log-probabilities", path="eval_mode", fix="pass --model-args api=completions "
                           "(or an --api-url ending in /completions) for a base model served by vLLM, or "
@@ -241,8 +245,7 @@ def _generation_style(task: QuickTask, backend: dict[str, Any]) -> str:
         return "chat"
     # Unset: an HTTP chat endpoint is a chat model; a completions endpoint or a local checkpoint is scored
     # the way lm-eval scores base models, on the plain prompt.
-    is_chat_api = backend["type"] == "openai_http" and backend["config"].get("api", "chat") == "chat"
-    return "chat" if is_chat_api else "completion"
+    return "chat" if _is_chat_endpoint(backend) else "completion"
 
 
 def judge_backend_spec(task: QuickTask) -> dict[str, Any] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from gage_eval.metrics.aggregate import MetricAggregator
 from gage_eval.registry import registry
 
 
@@ -67,8 +68,6 @@ class MetricBreakdown:
             value = value.get(part) if isinstance(value, dict) else None
         if value is None:
             return
-        from gage_eval.metrics.aggregate import MetricAggregator
-
         key = f"{record.get('task_id')}/{value}" if not self.task_id else str(value)
         self.groups.setdefault(key, MetricAggregator()).add(record["metrics"])
 
