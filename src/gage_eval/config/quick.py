@@ -209,10 +209,10 @@ def _check_generation_supported(name: str, index: int, ds: dict[str, Any], backe
     preprocess = (ds.get("params") or {}).get("preprocess")
     cls = registry.get("dataset_preprocessors", preprocess) if preprocess else None
     if cls is not None and getattr(cls, "supports_generation", True) is False:
-        raise ConfigError(f"benchmark '{name}' is scored by log-likelihoods only, which a {backend['type']} chat "
-                          "backend cannot give", path=f"datasets[{index}]",
-                          fix="use a local checkpoint, or a completions endpoint (--model-args api=completions); "
-                              "truthfulqa_gen scores generated answers with a judge")
+        raise ConfigError(f"benchmark '{name}' is scored by log-likelihoods only, and this run would generate "
+                          f"answers ({backend['type']} backend)", path=f"datasets[{index}]",
+                          fix="use a local checkpoint or a completions endpoint (--model-args api=completions) "
+                              "without --eval-mode generate; truthfulqa_gen scores generated answers with a judge")
 
 
 def _is_chat_endpoint(backend: dict[str, Any]) -> bool:
