@@ -96,28 +96,28 @@ class BenchmarkPreprocessor(BasePreprocessor):
         if num <= 0 or not self.fewshot_pool:
             return []
         text, group = self.doc_to_text(doc), self.fewshot_group(doc)
-        candidates = self._pool_groups().get(group) if group is not None else self._pool_all()
-        pool = [d for t, d in candidates or [] if t != text]
+        candidates = (self._pool_groups().get(group) if group is not None else self._pool_all()) or []
+        if sampler == "lm_eval":
+            return self._lm_eval_draw(candidates, text, group, num, seed)
+        pool = [d for t, d in candidates if t != text]
         if sampler == "first_n":
             return pool[:num]
         if sampler == "random":
             return random.Random(f"{seed}\x00{text}").sample(pool, min(num, len(pool)))
-        if sampler == "lm_eval":
-            return self._lm_eval_draw(doc, text, group, num, seed)
         raise RecordError(f"unknown fewshot_sampler {sampler!r} (use first_n, random or lm_eval)", "fewshot_sampler")
 
-    def _lm_eval_draw(self, doc: dict[str, Any], text: str, group: Any, num: int, seed: int) -> list[dict[str, Any]]:
+    def _lm_eval_draw(self, candidates: list[tuple[str, dict[str, Any]]], text: str, group: Any, num: int,
+                      seed: int) -> list[dict[str, Any]]:
         """lm-eval's default ContextSampler: one Random(seed) per task (here: per few-shot group), drawing
         `rnd.sample(pool, n)` for each document in dataset order — n + 1 when the document itself is in the pool,
         which is then dropped. The draws depend on the order, so this reproduces lm-eval's shots exactly
         for a run over the dataset in order (a --limit prefix and a resumed run included: every record is
         preprocessed in order, also those a resume skips)."""
-        candidates = self._pool_groups().get(group) if group is not None else self._pool_all()
-        docs = [d for _, d in candidates or []]
         rng = self._lm_rngs.setdefault(group, random.Random(seed))
-        if any(t == text for t, _ in candidates or []):
-            return [d for d in rng.sample(docs, min(num + 1, len(docs))) if self.doc_to_text(d) != text][:num]
-        return rng.sample(docs, min(num, len(docs)))
+        if any(t == text for t, _ in candidates):
+            drawn = rng.sample(candidates, min(num + 1, len(candidates)))
+            return [d for t, d in drawn if t != text][:num]
+        return [d for _, d in rng.sample(candidates, min(num, len(candidates)))]
 
     def _pool_all(self) -> list[tuple[str, dict[str, Any]]]:
         if self._pool_cache is None or self._pool_cache[0] is not self.fewshot_pool:
