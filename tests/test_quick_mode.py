@@ -93,6 +93,10 @@ def test_quick_mode_errors_name_the_option_and_fix() -> None:
         compile_quick(quick_task({"model": "dummy", "datasets": ["ifeval"],
                                   "dataset_args": {"ifeval": {"few_shot_nums": 3}}}))
     assert "few_shot_num" in err.value.render()
+    with pytest.raises(ConfigError) as err:
+        compile_quick(quick_task({"model": "dummy", "datasets": ["ifeval"],
+                                  "dataset_args": {"ifeval": {"few_shot_num": "five"}}}))
+    assert "dataset_args.ifeval.few_shot_num" in err.value.render()
     with pytest.raises(ConfigError):
         parse_kv("do_sample", "--generation-config")
     assert parse_kv("do_sample=false,max_new_tokens=512,top_p=0.9", "x") == {"do_sample": False,

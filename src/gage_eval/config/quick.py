@@ -71,16 +71,16 @@ def parse_kv(text: str | None, what: str) -> dict[str, Any]:
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"{what} is not valid JSON: {exc.msg} (column {exc.colno})", path=what,
+            raise ConfigError(f"not valid JSON: {exc.msg} (column {exc.colno})", path=what,
                               fix="write a JSON object, e.g. '{\"mmlu\": {\"few_shot_num\": 5}}'") from None
         if not isinstance(value, dict):
-            raise ConfigError(f"{what} must be a JSON object", path=what, fix="wrap it in {...}")
+            raise ConfigError("must be a JSON object", path=what, fix="wrap it in {...}")
         return value
     out: dict[str, Any] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, raw = part.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"{what}: '{part}' is not key=value", path=what,
+            raise ConfigError(f"'{part}' is not key=value", path=what,
                               fix="write comma-separated key=value pairs, e.g. do_sample=false,max_new_tokens=512")
         try:
             out[key.strip()] = json.loads(raw.strip())
@@ -144,6 +144,14 @@ def _template_definition(name: str, index: int) -> dict[str, Any]:
     return definition
 
 
+def _whole_number(value: Any, where: str) -> int:
+    if isinstance(value, str) and value.strip().isdigit():  # "5" from a k=v string
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"expected a whole number >= 0, got {value!r}", path=where, fix="e.g. 5")
+    return value
+
+
 def _apply_dataset_args(ds: dict[str, Any], args: dict[str, Any], where: str) -> None:
     unknown = [k for k in args if k not in _DATASET_ARG_KEYS]
     if unknown:
@@ -152,11 +160,11 @@ def _apply_dataset_args(ds: dict[str, Any], args: dict[str, Any], where: str) ->
     params = ds.setdefault("params", {})
     kwargs = params.setdefault("preprocess_kwargs", {})
     if "few_shot_num" in args:
-        kwargs["num_fewshot"] = int(args["few_shot_num"])
+        kwargs["num_fewshot"] = _whole_number(args["few_shot_num"], f"{where}.few_shot_num")
     if "few_shot_random" in args:
         kwargs["fewshot_sampler"] = "random" if args["few_shot_random"] else "first_n"
     if "few_shot_seed" in args:
-        kwargs["fewshot_seed"] = int(args["few_shot_seed"])
+        kwargs["fewshot_seed"] = _whole_number(args["few_shot_seed"], f"{where}.few_shot_seed")
     if "few_shot_path" in args:  # a local file of the few-shot split (e.g. GSM8K's train)
         kwargs["fewshot_path"] = str(args["few_shot_path"])
     for key in ("system_prompt", "style"):
