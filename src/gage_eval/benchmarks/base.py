@@ -11,13 +11,33 @@ scoring mode at once, so the same dataset file can be scored either way:
 - generation, chat style: few-shot examples as alternating user/assistant turns, then the question.
 
 Few-shot examples come from ``fewshot_pool`` (records of another split, loaded by `iter_samples`), chosen
-by a ``first_n`` or seeded ``random`` sampler. The random draw is seeded by the question text, not by
-position, so a sample gets the same examples whatever the concurrency, sharding or resume order.
+by one of three samplers:
 
-preprocess_kwargs (all optional): num_fewshot, fewshot_sampler (first_n | random | lm_eval: lm-eval's sequential
-draw, identical shots to lm-eval for in-order runs), fewshot_seed,
-fewshot_split / fewshot_path (where the pool comes from; read by `iter_samples`), style (completion | chat),
-system_prompt, instruction (appended to the question in chat style).
+- ``lm_eval``: lm-eval 0.4.x's default ``ContextSampler``: one ``Random(fewshot_seed)`` per task (here: per
+  few-shot group, e.g. MMLU's subject), one ``rnd.sample(pool, n)`` per document in dataset order. The draws
+  depend on the order, so it reproduces lm-eval's shots for a run over the dataset in order (a ``--limit``
+  prefix and a resumed run included: every record is preprocessed in order, also those a resume skips).
+- ``first_n``: lm-eval's ``FirstNSampler``: the first n pool records (of the group).
+- ``random``: gage's own, seeded by the question text rather than by position, so a sample gets the same
+  examples whatever the order, concurrency, sharding or resume.
+
+Whether the evaluated document itself may be drawn follows lm-eval's rule where we know the splits. lm-eval
+hands the document to its sampler exactly when the task's few-shot split equals its test split (both unset
+counts as equal: HellaSwag, PIQA); the sampler then draws n + 1 (``lm_eval``) or scans the pool (``first_n``)
+and drops the records equal to the document (whole-record ``!=``), so those tasks draw 11 to keep 10 for every
+document, and tasks whose pool is another split keep a pool record that happens to equal the test question.
+``fewshot_same_split`` (true / false) declares that rule; the templates reproducing lm-eval set it from
+lm-eval's task YAML. Unset, it is derived: ``fewshot_split`` equal to the evaluated split (or a
+``fewshot_path`` naming the evaluated file itself) is the same split, another named split is not, and a
+pool file of unknown split is "unknown". Then, by design rather than by lm-eval: ``first_n`` and ``random``
+drop pool records whose question text (``doc_to_text``) equals the evaluated one — a pool file may hold test
+questions, and an example that shows the answer to the question asked would make the score meaningless —
+and ``lm_eval`` drops nothing (lm-eval passes no document when the splits differ). ``random`` always drops by
+question text: it is not a reproduction of lm-eval.
+
+preprocess_kwargs (all optional): num_fewshot, fewshot_sampler (first_n | random | lm_eval), fewshot_seed,
+fewshot_same_split, fewshot_split / fewshot_path (where the pool comes from; read by `iter_samples`),
+style (completion | chat), system_prompt, instruction (appended to the question in chat style).
 """
 from __future__ import annotations
 
@@ -27,7 +47,8 @@ from typing import Any, ClassVar
 from gage_eval.datasets.preprocess import BasePreprocessor, RecordError
 from gage_eval.datasets.preprocessors import LETTERS
 
-FEWSHOT_KWARGS = ("num_fewshot", "fewshot_sampler", "fewshot_seed", "fewshot_split", "fewshot_path")
+FEWSHOT_KWARGS = ("num_fewshot", "fewshot_sampler", "fewshot_seed", "fewshot_same_split", "fewshot_split",
+                  "fewshot_path")
 
 
 class BenchmarkPreprocessor(BasePreprocessor):
@@ -39,10 +60,15 @@ class BenchmarkPreprocessor(BasePreprocessor):
     supports_generation: ClassVar[bool] = True
     #: The pool the few-shot examples are drawn from (raw records); set by `iter_samples`.
     fewshot_pool: list[dict[str, Any]]
+    #: Is the pool the evaluated split? Derived by `iter_samples` from the split names / files (None: unknown);
+    #: preprocess_kwargs ``fewshot_same_split`` overrides it.
+    pool_is_evaluated_split: bool | None
+
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fewshot_pool = []
+        self.pool_is_evaluated_split = None
         self._pool_cache: tuple[Any, Any, Any] | None = None
         self._lm_rngs: dict[Any, random.Random] = {}
 
@@ -92,32 +118,50 @@ class BenchmarkPreprocessor(BasePreprocessor):
             raise RecordError(f"field '{name}' must be a string (got {type(value).__name__})", name)
         return value
 
+    def same_split(self) -> bool | None:
+        """lm-eval's "few-shot split == test split": declared (fewshot_same_split) or derived; None: unknown."""
+        declared = self.kwargs.get("fewshot_same_split")
+        if declared is None:
+            return self.pool_is_evaluated_split
+        if not isinstance(declared, bool):
+            raise RecordError(f"fewshot_same_split must be true or false, not {declared!r}", "fewshot_same_split")
+        return declared
+
     def select_fewshot(self, doc: dict[str, Any], num: int, sampler: str, seed: int) -> list[dict[str, Any]]:
         if num <= 0 or not self.fewshot_pool:
             return []
-        text, group = self.doc_to_text(doc), self.fewshot_group(doc)
+        group = self.fewshot_group(doc)
         candidates = (self._pool_groups().get(group) if group is not None else self._pool_all()) or []
+        same = self.same_split()
         if sampler == "lm_eval":
-            return self._lm_eval_draw(candidates, text, group, num, seed)
-        pool = [d for t, d in candidates if t != text]
+            return self._lm_eval_draw([d for _, d in candidates], doc if same else None, group, num, seed)
+        if sampler == "first_n" and same is not None:
+            # lm-eval's FirstNSampler: the first n, without records equal to the document when it was handed one.
+            return [d for _, d in candidates if not same or d != doc][:num]
+        if sampler not in ("first_n", "random"):
+            raise RecordError(f"unknown fewshot_sampler {sampler!r} (use first_n, random or lm_eval)",
+                              "fewshot_sampler")
+        text = self.doc_to_text(doc)
+        pool = [d for t, d in candidates if t != text]  # the documented choice: never the question asked
         if sampler == "first_n":
             return pool[:num]
-        if sampler == "random":
-            return random.Random(f"{seed}\x00{text}").sample(pool, min(num, len(pool)))
-        raise RecordError(f"unknown fewshot_sampler {sampler!r} (use first_n, random or lm_eval)", "fewshot_sampler")
+        return random.Random(f"{seed}\x00{text}").sample(pool, min(num, len(pool)))
 
-    def _lm_eval_draw(self, candidates: list[tuple[str, dict[str, Any]]], text: str, group: Any, num: int,
+    def _lm_eval_draw(self, pool: list[dict[str, Any]], eval_doc: dict[str, Any] | None, group: Any, num: int,
                       seed: int) -> list[dict[str, Any]]:
-        """lm-eval's default ContextSampler: one Random(seed) per task (here: per few-shot group), drawing
-        `rnd.sample(pool, n)` for each document in dataset order — n + 1 when the document itself is in the pool,
-        which is then dropped. The draws depend on the order, so this reproduces lm-eval's shots exactly
-        for a run over the dataset in order (a --limit prefix and a resumed run included: every record is
-        preprocessed in order, also those a resume skips)."""
+        """`ContextSampler.sample` of lm-eval 0.4.x, call for call on one Random(seed) per group: without an
+        evaluated document `rnd.sample(pool, n)`; with one, `rnd.sample(pool, n + 1)` minus the records equal to
+        it, cut to n, and — when duplicates of it left fewer than n — a fresh `rnd.sample` of the pool without
+        them. lm-eval stops with an error when the pool is smaller than n (n + 1); here the draw takes what
+        there is and metadata.num_fewshot says how many."""
         rng = self._lm_rngs.setdefault(group, random.Random(seed))
-        if any(t == text for t, _ in candidates):
-            drawn = rng.sample(candidates, min(num + 1, len(candidates)))
-            return [d for t, d in drawn if t != text][:num]
-        return [d for _, d in rng.sample(candidates, min(num, len(candidates)))]
+        if eval_doc is None:
+            return rng.sample(pool, min(num, len(pool)))
+        drawn = [d for d in rng.sample(pool, min(num + 1, len(pool))) if d != eval_doc][:num]
+        if len(drawn) < num:
+            rest = [d for d in pool if d != eval_doc]
+            drawn = rng.sample(rest, min(num, len(rest)))
+        return drawn
 
     def _pool_all(self) -> list[tuple[str, dict[str, Any]]]:
         if self._pool_cache is None or self._pool_cache[0] is not self.fewshot_pool:

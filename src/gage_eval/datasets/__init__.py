@@ -22,7 +22,7 @@ from gage_eval.datasets.preprocess import (
     RecordError,
     make_preprocessor,
 )
-from gage_eval.errors import ConfigError
+from gage_eval.errors import ConfigError, DatasetError
 from gage_eval.registry import registry
 from gage_eval.sample import Sample
 
@@ -66,6 +66,7 @@ def iter_samples(spec: DatasetSpec, base_dir: Path | None = None, config_path: s
     preprocessor = build_preprocessor(spec, loader.describe(), config_path, loader.number_unit)
     if hasattr(preprocessor, "fewshot_pool"):
         preprocessor.fewshot_pool = load_fewshot_pool(spec, base_dir, config_path)
+        preprocessor.pool_is_evaluated_split = pool_is_evaluated_split(spec, base_dir)
     return _generate(loader, preprocessor, max_samples)
 
 
@@ -104,6 +105,24 @@ def load_fewshot_pool(spec: DatasetSpec, base_dir: Path | None = None,
     pool_spec = spec.model_copy(update={"params": params, "hub_params": hub_params})
     loader = build_loader(pool_spec, base_dir, config_path)
     return [record for _, record in itertools.islice(loader.iter_records(), _FEWSHOT_POOL_CAP)]
+
+
+def pool_is_evaluated_split(spec: DatasetSpec, base_dir: Path | None = None) -> bool | None:
+    """lm-eval's "few-shot split == test split" for this spec: a fewshot_path naming the evaluated file itself is
+    the evaluated split; otherwise a named fewshot_split is when it names the evaluated split; a pool file of
+    unnamed split is unknown (None)."""
+    kwargs = spec.params.get("preprocess_kwargs") or {}
+    split, path, local = kwargs.get("fewshot_split"), kwargs.get("fewshot_path"), spec.params.get("path")
+    if path and local:
+        resolve = build_loader(spec, base_dir).resolve_path
+        try:
+            if resolve(str(path)).resolve() == resolve(str(local)).resolve():
+                return True
+        except DatasetError:  # a missing file is reported by the loader that reads it
+            pass
+    if split:
+        return split == spec.hub_params.split
+    return None
 
 
 def _generate(loader: DatasetLoader, preprocessor: BasePreprocessor, max_samples: int | None) -> Iterator[Sample]:

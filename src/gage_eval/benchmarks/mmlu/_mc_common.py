@@ -3,7 +3,8 @@
 lm-eval 0.4.13 defines all three the same way: the question text lists ``A. ..`` to ``D. ..`` and ends with an
 answer cue, ``doc_to_choice`` is ``["A", "B", "C", "D"]`` (so the continuations are ``" A"`` .. ``" D"``), the
 description names the subject, and few-shot examples are the first N of the ``dev`` split of the same
-subject (one lm-eval task per subject). Here one dataset holds every subject: the subject goes to
+subject (one lm-eval task per subject; dev is not the evaluated split, so a dev question equal to the test
+question stays in the context: the templates declare ``fewshot_same_split: false``). Here one dataset holds every subject: the subject goes to
 ``metadata.subject`` (per-subject breakdowns) and is the few-shot group.
 """
 from __future__ import annotations
@@ -41,15 +42,6 @@ class SubjectMultipleChoice(BenchmarkPreprocessor):
 
     def extra_metadata(self, doc: dict[str, Any]) -> dict[str, Any]:
         return {"subject": self.subject(doc)}
-
-    def select_fewshot(self, doc: dict[str, Any], num: int, sampler: str, seed: int) -> list[dict[str, Any]]:
-        # lm-eval removes the evaluated doc from the pool only when the few-shot split is the evaluated split.
-        # For these tasks it never is (dev vs test/val), so a dev question that happens to equal the test
-        # question stays in the context, as in lm-eval. Without a named split (fewshot_path) we cannot tell,
-        # and the base class drops such a duplicate.
-        if sampler != "first_n" or not self.kwargs.get("fewshot_split") or num <= 0 or not self.fewshot_pool:
-            return super().select_fewshot(doc, num, sampler, seed)
-        return [d for _, d in self._pool_groups().get(self.fewshot_group(doc)) or []][:num]
 
     def to_sample(self, record: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         try:
