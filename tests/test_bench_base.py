@@ -183,3 +183,26 @@ def test_few_shot_split_from_a_single_local_file_is_refused(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as err:
         iter_samples(spec, config_path="datasets[0]")
     assert "single file" in err.value.render() and "fewshot_path" in err.value.render()
+
+
+def test_who_removes_the_evaluated_question_and_how(tmp_path: Path) -> None:
+    """lm-eval's rule when the splits are known (declared or named); the text rule for a pool file of unknown
+    split (first_n) and always for `random`, which is gage's own sampler."""
+    docs = _docs(6)
+    test = write_jsonl(tmp_path / "test.jsonl", docs)
+    dev = write_jsonl(tmp_path / "dev.jsonl", [{**docs[0], "gold": 2}, *docs])  # same text, another record first
+
+    def first(**kw: Any) -> str:
+        return next(iter(iter_samples(_spec(test, num_fewshot=2, fewshot_path=str(dev), **kw)))).inputs["ll_context"]
+
+    q0 = "Q: cats question 0?\nA:"
+    assert first().count(q0) == 1                                    # unknown split: dropped by question text
+    assert first(fewshot_same_split=False).count(q0) == 3            # another split: both kept, as lm-eval keeps them
+    assert first(fewshot_same_split=True).count(q0) == 2             # same split: only the equal record goes
+    assert first(fewshot_sampler="random", fewshot_same_split=False).count(q0) == 1  # random: always by text
+    # the pool file is the evaluated file: the same split, derived — lm_eval draws n + 1 and drops the record
+    same_file = list(iter_samples(_spec(test, num_fewshot=5, fewshot_sampler="lm_eval", fewshot_path=str(test))))
+    assert all(s.metadata["num_fewshot"] == 5 for s in same_file)
+    assert all(s.inputs["ll_context"].count(s.inputs["ll_context"].split("\n\n")[-1]) == 1 for s in same_file)
+    with pytest.raises(DatasetError, match="fewshot_same_split must be true or false"):
+        first(fewshot_same_split="yes")
