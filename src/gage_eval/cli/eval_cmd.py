@@ -15,7 +15,12 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option(..., "--model", help="local checkpoint path, hub id, served model name (with "
                                   "--api-url), an OpenAI-compatible URL, or a backend type such as dummy"),
         datasets: list[str] = typer.Option(..., "--datasets", help="builtin benchmarks (`gage list benchmarks`)"),
-        limit: Optional[int] = typer.Option(None, "--limit", help="samples per dataset"),
+        limit: Optional[int] = typer.Option(None, "--limit", help="samples per dataset: the first N; on MMLU, CMMLU "
+                                            "and C-Eval the first N of each subject, as lm-eval's --limit (see "
+                                            "--limit-mode)"),
+        limit_mode: Optional[str] = typer.Option(None, "--limit-mode", help="per_subject (default: --limit counts "
+                                                 "per subject on MMLU, CMMLU, C-Eval, as lm-eval) | total (the "
+                                                 "first N of the whole concatenated set)"),
         dataset_dir: Optional[str] = typer.Option(None, "--dataset-dir", "--dataset-path",
                                                   help="folder of local copies: <dir>/<benchmark> or <dir>/<hub id>"),
         generation_config: Optional[str] = typer.Option(None, "--generation-config",
@@ -33,7 +38,11 @@ def register(app: typer.Typer) -> None:
                                                   "API key (the key itself is never written anywhere)"),
         model_id: Optional[str] = typer.Option(None, "--model-id", help="served model name when --model is a URL"),
         eval_type: Optional[str] = typer.Option(None, "--eval-type", help="checkpoint | service | openai_api | backend"),
-        eval_batch_size: Optional[int] = typer.Option(None, "--eval-batch-size", help="concurrent samples"),
+        eval_batch_size: Optional[int] = typer.Option(None, "--eval-batch-size", help="local checkpoint (hf): "
+                                                      "the model's batch size, i.e. scored continuations or prompts "
+                                                      "generated together per forward pass (2x as many samples, at "
+                                                      "least 8, stay in flight to fill batches); served model "
+                                                      "(--api-url): samples sent concurrently"),
         use_cache: bool = typer.Option(False, "--use-cache", help="reuse cached model responses"),
         work_dir: Optional[str] = typer.Option(None, "--work-dir", "--output-dir", help="output root (default runs)"),
         run_id: Optional[str] = typer.Option(None, "--run-id", help="fixed run id; rerunning it resumes"),
@@ -47,6 +56,7 @@ def register(app: typer.Typer) -> None:
 
         data: dict[str, Any] = {
             "model": model, "datasets": datasets, "limit": limit, "dataset_dir": dataset_dir, "template_type": template_type,
+            "limit_mode": limit_mode,
             "eval_mode": eval_mode, "api_url": api_url, "model_id": model_id, "eval_type": eval_type,
             "eval_batch_size": eval_batch_size, "use_cache": use_cache, "work_dir": work_dir, "run_id": run_id,
             "seed": seed, "timeout": timeout,

@@ -46,6 +46,9 @@ class QuickTask(BaseModel):
     template_type: Literal["chat", "completion", "base"] | None = None
     eval_mode: Literal["auto", "loglikelihood", "generate"] = "auto"
     limit: int | None = Field(default=None, ge=0)
+    # per_subject (default): on benchmarks whose template sets params.limit_per (MMLU, CMMLU, C-Eval) the limit
+    # counts per subject, as lm-eval's --limit counts per sub-task; total: the first N of the concatenated set.
+    limit_mode: Literal["per_subject", "total"] | None = None
     dataset_dir: str | None = None  # local copies: <dataset_dir>/<benchmark> or <dataset_dir>/<hub id>
     eval_batch_size: int | None = Field(default=None, ge=1)
     use_cache: bool | str = False
@@ -363,6 +366,8 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
     task_spec: dict[str, Any] = {"task_id": name, "dataset_id": name, "steps": steps, "metric_overrides": refs}
     if task.limit is not None:
         task_spec["max_samples"] = task.limit
+    if task.limit_mode == "total":
+        ds.get("params", {}).pop("limit_per", None)
     pipeline["tasks"].append(task_spec)
 
 

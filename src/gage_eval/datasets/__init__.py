@@ -67,7 +67,12 @@ def iter_samples(spec: DatasetSpec, base_dir: Path | None = None, config_path: s
     if hasattr(preprocessor, "fewshot_pool"):
         preprocessor.fewshot_pool = load_fewshot_pool(spec, base_dir, config_path)
         preprocessor.pool_is_evaluated_split = pool_is_evaluated_split(spec, base_dir)
-    return _generate(loader, preprocessor, max_samples)
+    per = spec.params.get("limit_per")
+    if per is not None and (not isinstance(per, str) or not per):
+        raise ConfigError(f"params.limit_per must name a record field, not {per!r}",
+                          path=_at(config_path, "params.limit_per"),
+                          fix="e.g. limit_per: subject, or remove it to limit the whole dataset")
+    return _generate(loader, preprocessor, max_samples, per)
 
 
 _FEWSHOT_POOL_CAP = 100_000
@@ -125,13 +130,30 @@ def pool_is_evaluated_split(spec: DatasetSpec, base_dir: Path | None = None) -> 
     return None
 
 
-def _generate(loader: DatasetLoader, preprocessor: BasePreprocessor, max_samples: int | None) -> Iterator[Sample]:
-    records = loader.iter_records()
+def _generate(loader: DatasetLoader, preprocessor: BasePreprocessor, max_samples: int | None,
+              per: str | None = None) -> Iterator[Sample]:
+    records: Iterator[tuple[int, tuple[int, dict[str, Any]]]] = enumerate(loader.iter_records())
     if max_samples is not None:
-        records = itertools.islice(records, max_samples)
+        records = limit_records(records, max_samples, per)
     transform = preprocessor.transform
-    for index, (number, record) in enumerate(records):
+    # `index` stays the record's position in the whole dataset, so a limited run's derived ids are a full run's.
+    for index, (number, record) in records:
         yield transform(record, index, number)
+
+
+def limit_records(records: Iterator[tuple[int, Any]], limit: int, per: str | None) -> Iterator[tuple[int, Any]]:
+    """The first `limit` records — or, with ``params.limit_per: FIELD``, the first `limit` of each value of that
+    record field (lm-eval's --limit, which counts per sub-task: MMLU's, CMMLU's and C-Eval's subjects)."""
+    if per is None:
+        yield from itertools.islice(records, limit)
+        return
+    seen: dict[Any, int] = {}
+    for item in records:
+        key = item[1][1].get(per)
+        key = key if isinstance(key, (str, int, float, bool, type(None))) else repr(key)
+        if seen.get(key, 0) < limit:
+            seen[key] = seen.get(key, 0) + 1
+            yield item
 
 
 def _at(config_path: str | None, key: str) -> str:

@@ -190,7 +190,9 @@ class Runtime:
     async def _run_task(self, plan: Any, adapters: dict[str, Any], writer: SamplesWriter, trace: EventTrace,
                         resume: Any) -> dict[str, Any]:
         chain = StepChain(plan.steps, adapters, plan.metrics, plan.failure_policy, trace)
-        stats = LoopStats(plan.task_id, total=plan.max_samples)
+        # With params.limit_per (e.g. MMLU's --limit per subject) the total is not known before the data is read.
+        per_group = plan.dataset.params.get("limit_per") is not None
+        stats = LoopStats(plan.task_id, total=None if per_group else plan.max_samples)
         limits = LoopLimits(plan.concurrency, plan.prefetch_factor, plan.max_inflight)
         base_dir = self.settings.base_dir
 
