@@ -204,5 +204,8 @@ def test_who_removes_the_evaluated_question_and_how(tmp_path: Path) -> None:
     same_file = list(iter_samples(_spec(test, num_fewshot=5, fewshot_sampler="lm_eval", fewshot_path=str(test))))
     assert all(s.metadata["num_fewshot"] == 5 for s in same_file)
     assert all(s.inputs["ll_context"].count(s.inputs["ll_context"].split("\n\n")[-1]) == 1 for s in same_file)
+    declared_other = list(iter_samples(_spec(test, num_fewshot=5, fewshot_sampler="lm_eval", fewshot_path=str(test),
+                                             fewshot_same_split=False)))  # a fact beats the declaration
+    assert [s.inputs["ll_context"] for s in declared_other] == [s.inputs["ll_context"] for s in same_file]
     with pytest.raises(DatasetError, match="fewshot_same_split must be true or false"):
         first(fewshot_same_split="yes")

@@ -27,12 +27,13 @@ counts as equal: HellaSwag, PIQA); the sampler then draws n + 1 (``lm_eval``) or
 and drops the records equal to the document (whole-record ``!=``), so those tasks draw 11 to keep 10 for every
 document, and tasks whose pool is another split keep a pool record that happens to equal the test question.
 ``fewshot_same_split`` (true / false) declares that rule; the templates reproducing lm-eval set it from
-lm-eval's task YAML. Unset, it is derived: ``fewshot_split`` equal to the evaluated split (or a
-``fewshot_path`` naming the evaluated file itself) is the same split, another named split is not, and a
-pool file of unknown split is "unknown". Then, by design rather than by lm-eval: ``first_n`` and ``random``
-drop pool records whose question text (``doc_to_text``) equals the evaluated one — a pool file may hold test
-questions, and an example that shows the answer to the question asked would make the score meaningless —
-and ``lm_eval`` drops nothing (lm-eval passes no document when the splits differ). ``random`` always drops by
+lm-eval's task YAML. A pool that is the evaluated split — ``fewshot_split`` naming it, or a ``fewshot_path``
+naming the evaluated file itself — is the same split whatever the declaration; without a declaration
+another named split is not, and a pool file of unknown split is "unknown". For "unknown", by design rather
+than by lm-eval, ``first_n`` drops pool records whose question text (``doc_to_text``) equals the evaluated
+one — a pool file may hold test questions, and an example that shows the answer to the question asked would
+make the score meaningless — and ``lm_eval`` drops nothing (lm-eval passes no document when the splits
+differ). ``random`` always drops by
 question text: it is not a reproduction of lm-eval.
 
 preprocess_kwargs (all optional): num_fewshot, fewshot_sampler (first_n | random | lm_eval), fewshot_seed,
@@ -119,9 +120,10 @@ class BenchmarkPreprocessor(BasePreprocessor):
         return value
 
     def same_split(self) -> bool | None:
-        """lm-eval's "few-shot split == test split": declared (fewshot_same_split) or derived; None: unknown."""
+        """lm-eval's "few-shot split == test split": a pool that is the evaluated split (by name or file) is; else
+        the declaration (fewshot_same_split); else what was derived (False: another named split; None: unknown)."""
         declared = self.kwargs.get("fewshot_same_split")
-        if declared is None:
+        if declared is None or self.pool_is_evaluated_split:
             return self.pool_is_evaluated_split
         if not isinstance(declared, bool):
             raise RecordError(f"fewshot_same_split must be true or false, not {declared!r}", "fewshot_same_split")
