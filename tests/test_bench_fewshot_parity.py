@@ -159,3 +159,20 @@ def test_first_n_contexts_equal_lm_eval_when_dev_holds_a_test_question(name: str
         record = data[subject][split][4]
         question = (record.get("question") or record["Question"]).strip()
         assert ours[4].count(question) == 2  # its dev copy is the second example, as in lm-eval
+
+
+@pytest.mark.parametrize("name", ["truthfulqa_mc1", "truthfulqa_mc2"])
+def test_truthfulqa_few_shot_from_its_own_split_equals_lm_eval(name: str, tmp_path: Path) -> None:
+    """lm-eval's TruthfulQA MC has no training split: n-shot draws from validation itself (split == split)."""
+    from .test_bench_mc_reasoning import truthfulqa_docs
+
+    docs = truthfulqa_docs(random.Random(name), 20)
+    root = tmp_path / name
+    snapshot_file(root, "multiple_choice", "validation", docs)
+    task = lm_task(f"truthfulqa/{name}.yaml", {"validation": docs})
+    task.set_fewshot_seed(1234)
+    expected = [task.fewshot_context(doc, 3) for doc in task.eval_docs]
+    ds = template_dataset(name)
+    spec = DatasetSpec(**{**ds, "params": {**ds["params"], "path": str(root), "preprocess_kwargs": {
+        "num_fewshot": 3, "fewshot_split": "validation", "fewshot_sampler": "lm_eval", "fewshot_seed": 1234}}})
+    assert [s.inputs["ll_context"] for s in iter_samples(spec)] == expected

@@ -43,8 +43,7 @@ LAYOUTS: dict[str, tuple[list[str], str, int]] = {
     "ceval": (["DIR/<subject>/val-00000-of-00001.parquet", "DIR/<subject>/dev-00000-of-00001.parquet"], "", 1),
     "gpqa_diamond": (["DIR/gpqa_diamond.csv", "DIR/README.md"], "", 0),
     "math500": (["DIR/test.jsonl"], "", 0),
-    "math": ([f"DIR/{s}/test-00000-of-00001.parquet" for s in _MATH_SUBJECTS]
-             + [f"DIR/{s}/train-00000-of-00001.parquet" for s in _MATH_SUBJECTS], "", 1),
+    "math": (["DIR/<subject>/test-00000-of-00001.parquet", "DIR/<subject>/train-00000-of-00001.parquet"], "", 1),
     "humaneval": (["DIR/openai_humaneval/test-00000-of-00001.parquet"], "", 0),
     "mbpp": (["DIR/full/test-00000-of-00001.parquet"], "", 0),
     "ifeval": (["DIR/ifeval_input_data.jsonl"], "", 0),
@@ -89,9 +88,11 @@ def test_readme_local_copy_layout_loads_through_the_template(name: str, tmp_path
     dataset = load_template(find_template(name)).definition["datasets"][0]
     subsets = dataset["params"].get("subsets")
     root = tmp_path / name
-    for f in files:
-        pool = "/train-" in f or "/dev-" in f
-        _write(root / f.removeprefix("DIR/").replace("<subject>", (subsets or ["x"])[0]), _rows(name, pool))
+    # `<subject>`: the first subject of the template's list; MATH's 7 subject folders form one split: all of them
+    for subject in _MATH_SUBJECTS if name == "math" else (subsets or ["x"])[:1]:
+        for f in files:
+            pool = "/train-" in f or "/dev-" in f
+            _write(root / f.removeprefix("DIR/").replace("<subject>", subject), _rows(name, pool))
     extra: dict[str, Any] = {"subsets": subsets[:1]} if subsets else {}
     kwargs = dataset["params"].get("preprocess_kwargs")
     spec = template_spec(name, root / local, shots, **extra) if kwargs is not None else None
