@@ -33,8 +33,7 @@ another named split is not, and a pool file of unknown split is "unknown". For "
 than by lm-eval, ``first_n`` drops pool records whose question text (``doc_to_text``) equals the evaluated
 one — a pool file may hold test questions, and an example that shows the answer to the question asked would
 make the score meaningless — and ``lm_eval`` drops nothing (lm-eval passes no document when the splits
-differ). ``random`` always drops by
-question text: it is not a reproduction of lm-eval.
+differ). ``random`` always drops by question text: it is not a reproduction of lm-eval.
 
 preprocess_kwargs (all optional): num_fewshot, fewshot_sampler (first_n | random | lm_eval), fewshot_seed,
 fewshot_same_split, fewshot_split / fewshot_path (where the pool comes from; read by `iter_samples`),
@@ -62,7 +61,7 @@ class BenchmarkPreprocessor(BasePreprocessor):
     #: The pool the few-shot examples are drawn from (raw records); set by `iter_samples`.
     fewshot_pool: list[dict[str, Any]]
     #: Is the pool the evaluated split? Derived by `iter_samples` from the split names / files (None: unknown);
-    #: preprocess_kwargs ``fewshot_same_split`` overrides it.
+    #: preprocess_kwargs ``fewshot_same_split`` decides where this is not True (see `same_split`).
     pool_is_evaluated_split: bool | None
 
 
@@ -123,10 +122,10 @@ class BenchmarkPreprocessor(BasePreprocessor):
         """lm-eval's "few-shot split == test split": a pool that is the evaluated split (by name or file) is; else
         the declaration (fewshot_same_split); else what was derived (False: another named split; None: unknown)."""
         declared = self.kwargs.get("fewshot_same_split")
+        if declared is not None and not isinstance(declared, bool):
+            raise RecordError(f"fewshot_same_split must be true or false, not {declared!r}", "fewshot_same_split")
         if declared is None or self.pool_is_evaluated_split:
             return self.pool_is_evaluated_split
-        if not isinstance(declared, bool):
-            raise RecordError(f"fewshot_same_split must be true or false, not {declared!r}", "fewshot_same_split")
         return declared
 
     def select_fewshot(self, doc: dict[str, Any], num: int, sampler: str, seed: int) -> list[dict[str, Any]]:
