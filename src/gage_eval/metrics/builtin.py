@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 from gage_eval.metrics.base import MetricContext, SimpleMetric
+from gage_eval.metrics.choice_letters import extract_choice, letter_details, sample_option_texts
 from gage_eval.registry import registry
 
 
@@ -63,24 +64,6 @@ class RegexMatch(_PredictionMetric):
         return (1.0 if extracted in refs else 0.0), {"extracted": extracted}
 
 
-# Letter boundaries are ASCII-only: in "答案是B" the CJK character before B is a word character to `\b`.
-_LETTER_PATTERNS = [
-    re.compile(r"(?:answer|option|choice|答案|选项)\s*(?:is|:|：|是|为)?\s*[\(\[（]?\s*([A-Z])(?![A-Za-z])", re.I),
-    re.compile(r"^\s*[\(\[（]?([A-Z])[\)\]）\.:：]?(?:\s|$)"),
-    re.compile(r"[\(\[（]([A-Z])[\)\]）]"),
-    re.compile(r"(?<![A-Za-z])([A-Z])(?![A-Za-z])"),
-]
-
-
-def extract_choice_letter(text: str, valid: str) -> str | None:
-    for pattern in _LETTER_PATTERNS:
-        for m in pattern.finditer(text):
-            letter = m.group(1).upper()
-            if letter in valid:
-                return letter
-    return None
-
-
 def _label_letter(label: Any, choices: list[Any]) -> str | None:
     if isinstance(label, int) and not isinstance(label, bool):
         return chr(ord("A") + label)
@@ -101,12 +84,14 @@ def _label_letter(label: Any, choices: list[Any]) -> str | None:
 class MultiChoiceAccuracy(_PredictionMetric):
     def compute_value(self, context: MetricContext) -> tuple[float, dict[str, Any]]:
         choices = context.sample.choices
-        valid = "".join(chr(ord("A") + i) for i in range(len(choices) or 26))
+        n = len(choices) or 26
         refs = self.references(context)
         gold = _label_letter(refs[0], choices) if refs else None
-        pred = extract_choice_letter(self.prediction(context), valid)
+        found = extract_choice(self.prediction(context), n, sample_option_texts(context.sample, n))
+        pred = found.letter
         return (1.0 if pred is not None and pred == gold else 0.0), {"pred": pred, "gold": gold,
-                                                                      "unparsed": pred is None}
+                                                                      "unparsed": pred is None,
+                                                                      **letter_details(found)}
 
 
 @registry.asset("metrics", "latency", desc="model call latency in ms (model_output.latency_ms)", tags=("perf",))

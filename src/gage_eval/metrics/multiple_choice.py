@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 from gage_eval.metrics.base import Metric, MetricContext, MetricResult
-from gage_eval.metrics.builtin import extract_choice_letter
+from gage_eval.metrics.choice_letters import extract_choice, letter_details, sample_option_texts
 from gage_eval.registry import registry
 
 
@@ -44,7 +44,8 @@ class MultipleChoiceAccuracy(Metric):
     """params: outputs (default [acc, acc_norm]); any of acc, acc_norm, acc_bytes, exact_match (greedy gold).
 
     Without log-likelihoods (the dut generated text) only `acc` is reported, from the option letter the
-    answer names; an answer naming no option scores 0 and is counted as unparsed."""
+    answer names (rule: metrics/choice_letters.py); an answer naming no option, several options, or only
+    repeating the option list scores 0 and is counted as unparsed, with the reason in details `extraction`."""
 
     def evaluate(self, context: MetricContext) -> MetricResult:
         outputs = self.params.get("outputs") or ["acc", "acc_norm"]
@@ -78,11 +79,13 @@ class MultipleChoiceAccuracy(Metric):
 
     @staticmethod
     def _generative(context: MetricContext, gold: list[int]) -> MetricResult:
-        valid = "".join(chr(ord("A") + i) for i in range(min(len(context.sample.choices) or 26, 26)))
-        letter = extract_choice_letter(str(context.model_output.get("answer") or ""), valid)
-        pred = None if letter is None else ord(letter) - ord("A")
+        # The letter rule (echoes, hedges, ambiguity) is documented in metrics/choice_letters.py.
+        n = min(len(context.sample.choices) or 26, 26)
+        found = extract_choice(str(context.model_output.get("answer") or ""), n,
+                               sample_option_texts(context.sample, n))
+        pred = None if found.letter is None else ord(found.letter) - ord("A")
         return MetricResult({"acc": 1.0 if pred in gold else 0.0},
-                            {"pred": pred, "gold": gold, "unparsed": pred is None})
+                            {"pred": pred, "gold": gold, "unparsed": pred is None, **letter_details(found)})
 
 
 @registry.asset("metrics", "mc2", desc="TruthfulQA MC2: normalized probability mass of the true options "

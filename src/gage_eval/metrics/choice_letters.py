@@ -1,0 +1,235 @@
+"""Which option letter a generated multiple-choice answer chooses — or why it chooses none.
+
+One rule for every benchmark that scores generated letters (``mc_accuracy`` without log-likelihoods and
+``multi_choice_accuracy``). It is stricter than both published rules it draws on:
+
+- EvalScope (``utils/multi_choices.py``) reads the last ``ANSWER: X`` and otherwise falls back to the last
+  capital letter anywhere in the reply; lm-eval's ``multi_choice_regex`` (gpqa/mmlu generative
+  flexible-extract) takes a ``(X)`` anywhere, then the text of an option, then ``: X``. Both credit a reply
+  that merely repeats the options or names several letters, so a server that echoes the prompt scores.
+
+The rule, in order (letters only within the sample's option count; ``I`` is the pronoun when a lowercase
+word follows it):
+
+1. ``<think>...</think>`` reasoning is dropped.
+2. Echo: a run of consecutive option labels each followed by that option's text (``A. Mars B. Moon C. Sun``),
+   covering more than half of the options (at least 2), is the option list repeated. Only what follows the
+   last such list is read; if nothing there names a letter, the reason is ``echo``.
+3. Explicit markers: ``Answer: (C)``, ``The answer is C``, ``the correct option is C``, ``答案是B``,
+   ``答案：B``, ``正确选项为B``, ``故选B``, ``\\boxed{C}``, ``**C**`` (bold starting with a letter). A
+   lowercase letter counts only bracketed or closing its line/clause (``answer: c``, ``answer is c.``, not
+   ``the answer is a good one``).
+4. Otherwise label-shaped letters: the reply or any line starting with ``C``, ``C.``, ``C)``, ``(C)``,
+   ``C:``, ``C、``, ``B。``, ``B选项`` (trailing explanations are fine: ``C. Because ...``), lowercase
+   ``c``, ``c.``, ``c)`` only there; ``(C)`` / ``[C]`` anywhere; ``C)`` / ``C:`` after a space anywhere.
+   A bare capital followed by a word (``C is right``, ``A planet ...``) is not a label.
+
+Within a step, letters joined by ``or``/``and``/``,``/``/``/``和``/``或`` are all candidates. One distinct
+candidate letter is the answer; several are ``ambiguous`` (the rule does not read negations: ``Not A,
+it's C`` is ambiguous); a sole letter outside the options is ``out_of_range``. A reply with none of these is
+``none`` — or ``ambiguous`` when it names several option letters in prose (``between A and B``) — even if
+it names one letter in prose (``It's C``): that is not a position the rule reads.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+# After a capital: not part of a word ("Answer", "C3", "U.S.", "C-3PO", "I'm").
+_CAP_END = r"(?![A-Za-z0-9]|[-'’.][A-Za-z])"
+_OPEN, _CLOSE = r"[\(\[（【{]", r"[\)\]）】}]"
+_DECOR = r"[\s*_\"'“”‘’`$]*(?:\\(?:boxed|text|textbf|mathrm)\{)?[\s*_\"'“”‘’`$]*"
+_KEY_EN = (r"\b(?:(?:final|correct|right|best)\s+)?answer(?:\s+choice)?|\b(?:correct|right|final|best)\s+"
+           r"(?:option|choice)")
+_CONNECT_EN = (r"\s*(?:(?:is|would\s+be|should\s+be|must\s+be|will\s+be)\b\s*:?|[:：=]|-(?!\w))\s*"
+               r"(?:(?:probably|likely|most\s+likely|clearly|definitely|therefore|thus)\s+)?"
+               r"(?:(?:option|choice|letter)\s+)?")
+_KEY_ZH = (r"答案\s*(?:应该|应当|应|就)?\s*(?:是|为|為|选|選|：|:)?\s*(?:选项|選項)?"
+           r"|正确(?:的)?(?:选项|答案)\s*(?:是|为|：|:)?|(?:(?:故|所以|因此|应|应该|我)\s*|^\s*)选(?:择)?\s*[:：]?")
+_LETTER = rf"({_OPEN}\s*)?([A-Za-z])(\s*{_CLOSE})?"
+_MARKERS = [
+    re.compile(rf"(?:{_KEY_EN}){_CONNECT_EN}{_DECOR}{_LETTER}", re.I),
+    re.compile(rf"(?:{_KEY_ZH})\s*{_DECOR}{_LETTER}"),
+    re.compile(rf"\\boxed\{{\s*(?:\\text\{{)?\s*{_LETTER}"),
+]
+_BOLD = re.compile(rf"\*\*\s*({_OPEN}\s*)?([A-Z])(\s*{_CLOSE})?(?=\s*[.:：)]?[^*\n]{{0,80}}\*\*){_CAP_END}"
+                   rf"|\*\*\s*({_OPEN}\s*)?([a-z])(\s*{_CLOSE})?\s*\*\*")
+_QUOTE = r"[*_\"'”’`]*"  # closing emphasis/quotes a label may carry: **C**, "C"
+_LINE_START = re.compile(rf"^[ \t*_#>\"'“”‘’`]*(?:{_OPEN}\s*([A-Za-z])\s*{_CLOSE}|([A-Z])(?={_QUOTE}(?:[ \t]*$|"
+                         rf"[.)．:：、。,，;](?![A-Za-z])|[\u3400-\u9fff]))|([a-z])(?={_QUOTE}(?:[ \t]*$|[.):：](?:\s|$))))",
+                         re.M)
+_INLINE = re.compile(rf"{_OPEN}\s*([A-Z])\s*{_CLOSE}|(?<=\s)([A-Z])(?=[):：]\s)")
+_CONJ = re.compile(rf"\s*(?:,|，|/|&|\bor\b|\band\b|\band/or\b|或者?|和|还是|与|及)\s*(?:{_OPEN}\s*)?([A-Z]){_CAP_END}")
+_PROSE = re.compile(rf"(?<![A-Za-z0-9])([A-Z]){_CAP_END}")
+# An option label at a line start or after a space: "A. ", "A) ", "(A) ", "A: ", "A、".
+_ENTRY = re.compile(rf"(?:^|(?<=[\s*>#|\-]))(?:{_OPEN}\s*([A-Z])\s*{_CLOSE}|([A-Z])[.)．:：、])[ \t]*", re.M)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """``letter`` (``None`` when unparsed) and ``how``: marker | label — or ambiguous | echo | out_of_range |
+    none; ``candidates`` lists the letters seen when ambiguous."""
+    letter: str | None
+    how: str
+    candidates: tuple[str, ...] = ()
+
+
+def _strip_reasoning(text: str) -> str:
+    text = re.sub(r"<think>.*?</think>", " ", text, flags=re.S)
+    if "</think>" in text:  # the opening tag was in the prompt (some chat templates add it)
+        text = text.rsplit("</think>", 1)[1]
+    if "<think>" in text:  # reasoning cut off before it ended holds no answer
+        text = text.split("<think>", 1)[0]
+    return text
+
+
+def _option_pattern(text: str | None) -> re.Pattern[str] | None:
+    words = (text or "").strip()[:60].split()
+    return re.compile(r"\s+".join(re.escape(w) for w in words), re.I) if words else None
+
+
+def _echo_end(text: str, n: int, options: list[str | None]) -> int:
+    """End of the last repeated option list, or -1 (see the module docstring, step 2)."""
+    patterns = [_option_pattern(options[i] if i < len(options) else None) for i in range(n)]
+    need = max(2, n // 2 + 1)
+    run: dict[int, int] = {}
+    end = -1
+    for m in _ENTRY.finditer(text):
+        idx = LETTERS.index(m.group(1) or m.group(2))
+        if idx >= n:
+            continue
+        pattern, start = patterns[idx], m.end()
+        if pattern is None:  # option text unknown: the label must carry some text; its line is the entry
+            if start >= len(text) or text[start] in "\r\n":
+                continue
+            line_end = text.find("\n", start)
+            stop = len(text) if line_end < 0 else line_end
+        else:
+            hit = pattern.match(text, start)
+            rest = " ".join(text[start:].split()).casefold()
+            if hit:
+                stop = hit.end()
+            elif rest and " ".join(options[idx].split()).casefold().startswith(rest):  # type: ignore[union-attr]
+                stop = len(text)  # the reply was cut off inside this option's text
+            else:
+                continue
+        run[idx] = run.get(idx - 1, 0) + 1 if idx else 1
+        if run[idx] >= need:
+            end = max(end, stop)
+    return end
+
+
+def _letter_ok(m: re.Match[str], text: str, open_g: int, letter_g: int, close_g: int) -> str | None:
+    """The letter a marker match names, if its surroundings make it a label rather than a word."""
+    letter, after = m.group(letter_g), text[m.end(letter_g):]
+    bracketed = bool(m.group(open_g) and m.group(close_g))
+    if letter.isupper():
+        if re.match(_CAP_END, after) is None and not bracketed:
+            return None
+        if letter == "I" and not bracketed and re.match(r"\s+[a-z]", after):
+            return None  # "Answer: I think ..." — the pronoun
+        return letter
+    if bracketed or re.match(r"[ \t]*(?:$|\n)|[.)\]。,，;:：](?:\s|$)", after):
+        return letter.upper()
+    return None
+
+
+def _with_conjoined(letter: str, text: str, pos: int) -> list[str]:
+    """The letter plus any joined to it ("A or B", "A, C", "A和B")."""
+    found = [letter]
+    while (m := _CONJ.match(text, pos)) is not None:
+        found.append(m.group(1))
+        pos = m.end()
+    return found
+
+
+def _markers(text: str) -> list[str]:
+    found: list[str] = []
+    for pattern in _MARKERS:
+        for m in pattern.finditer(text):
+            letter = _letter_ok(m, text, 1, 2, 3)
+            if letter:
+                found += _with_conjoined(letter, text, m.end())
+    for m in _BOLD.finditer(text):
+        groups = (1, 2, 3) if m.group(2) else (4, 5, 6)
+        letter = _letter_ok(m, text, *groups)
+        if letter:
+            found.append(letter)
+    return found
+
+
+def _labels(text: str) -> list[str]:
+    found: list[str] = []
+    for m in _LINE_START.finditer(text):
+        letter = (m.group(1) or m.group(2) or m.group(3)).upper()
+        found += _with_conjoined(letter, text, m.end())
+    for m in _INLINE.finditer(text):
+        found += _with_conjoined(m.group(1) or m.group(2), text, m.end())
+    return found
+
+
+def _decide(found: list[str], n: int, how: str) -> Extraction | None:
+    if not found:
+        return None
+    valid = [c for c in dict.fromkeys(found) if LETTERS.index(c) < n]
+    distinct = tuple(dict.fromkeys(found))
+    if how == "label":  # a stray out-of-range capital ("E. coli") is prose, not a choice
+        distinct = tuple(valid) or distinct
+    if len(distinct) > 1:
+        return Extraction(None, "ambiguous", distinct)
+    return Extraction(distinct[0], how) if valid else Extraction(None, "out_of_range", distinct)
+
+
+def _is_word(m: re.Match[str], text: str) -> bool:
+    """A capital in prose that is English: "I" before a lowercase word, "A" so at a sentence start."""
+    if not re.match(r"\s+(?!(?:or|and|nor)\b)[a-z]", text[m.end():]):
+        return False
+    sentence_start = re.search(r"(?:^|[.!?:]\s*|\n\s*)$", text[:m.start()]) is not None
+    return m.group(1) == "I" or (m.group(1) == "A" and sentence_start)
+
+
+def extract_choice(text: str, n_options: int, option_texts: list[str | None] | None = None) -> Extraction:
+    """Apply the rule of the module docstring to ``text`` for a question with ``n_options`` options (A..)."""
+    n = max(0, min(n_options, len(LETTERS)))
+    text = _strip_reasoning(text or "")
+    end = _echo_end(text, n, option_texts or [])
+    piece = text[end:] if end >= 0 else text
+    result = _decide(_markers(piece), n, "marker") or _decide(_labels(piece), n, "label")
+    if result is not None:
+        return result
+    if end >= 0:
+        return Extraction(None, "echo")
+    prose = tuple(dict.fromkeys(m.group(1) for m in _PROSE.finditer(piece)
+                                if LETTERS.index(m.group(1)) < n and not _is_word(m, piece)))
+    return Extraction(None, "ambiguous", prose) if len(prose) > 1 else Extraction(None, "none")
+
+
+def _text_of(choice: Any) -> str:
+    return str(choice.get("text", "")) if isinstance(choice, dict) else str(choice)
+
+
+def sample_option_texts(sample: Any, n: int) -> list[str | None]:
+    """The options' texts for echo detection: the sample's choices, or — where the choices are the letters
+    themselves (MMLU, CMMLU, C-Eval list the options inside the question) — the ``X. text`` lines of the
+    last user turn."""
+    texts = [str(t) for t in (sample.metadata.get("choice_texts") or [])] or [_text_of(c) for c in sample.choices]
+    if texts and any(t.strip() and t.strip() != LETTERS[i % 26] for i, t in enumerate(texts)):
+        return list(texts)
+    users = [m.text() for m in sample.messages if m.role == "user"]
+    prompt = users[-1] if users else str(sample.inputs.get("ll_context") or sample.inputs.get("prompt") or "")
+    found: list[str | None] = []
+    for letter in LETTERS[:n]:
+        lines = re.findall(rf"^[ \t]*\(?{letter}[.)．:：、][ \t]*(\S.*)$", prompt, re.M)
+        found.append(lines[-1] if lines else None)
+    return found
+
+
+def letter_details(found: Extraction) -> dict[str, Any]:
+    """What a metric records per sample: ``extraction`` (how, or why not) and, when ambiguous, the letters."""
+    details: dict[str, Any] = {"extraction": found.how}
+    if found.candidates:
+        details["candidates"] = list(found.candidates)
+    return details
