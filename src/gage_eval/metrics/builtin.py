@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from gage_eval.metrics.base import MetricContext, SimpleMetric
-from gage_eval.metrics.choice_letters import extract_choice, letter_details, sample_option_texts
+from gage_eval.metrics.choice_letters import extract_choice, letter_details, reading_context
 from gage_eval.registry import registry
 
 
@@ -87,7 +87,7 @@ class MultiChoiceAccuracy(_PredictionMetric):
         n = len(choices) or 26
         refs = self.references(context)
         gold = _label_letter(refs[0], choices) if refs else None
-        found = extract_choice(self.prediction(context), n, sample_option_texts(context.sample, n))
+        found = extract_choice(self.prediction(context), n, **reading_context(context.sample, n))
         pred = found.letter
         return (1.0 if pred is not None and pred == gold else 0.0), {"pred": pred, "gold": gold,
                                                                       "unparsed": pred is None,

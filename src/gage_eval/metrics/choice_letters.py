@@ -8,27 +8,28 @@ One rule for every benchmark that scores generated letters (``mc_accuracy`` with
   flexible-extract) takes a ``(X)`` anywhere, then the text of an option, then ``: X``. Both credit a reply
   that merely repeats the options or names several letters, so a server that echoes the prompt scores.
 
-The rule, in order (letters only within the sample's option count; ``I`` is the pronoun when a lowercase
-word follows it):
+The rule, in order (letters only within the sample's option count):
 
 1. ``<think>...</think>`` reasoning is dropped.
-2. Echo: a run of consecutive option labels each followed by that option's text (``A. Mars B. Moon C. Sun``),
-   covering more than half of the options (at least 2), is the option list repeated. Only what follows the
-   last such list is read; if nothing there names a letter, the reason is ``echo``.
-3. Explicit markers: ``Answer: (C)``, ``The answer is C``, ``the correct option is C``, ``答案是B``,
-   ``答案：B``, ``正确选项为B``, ``故选B``, ``\\boxed{C}``, ``**C**`` (bold starting with a letter). A
-   lowercase letter counts only bracketed or closing its line/clause (``answer: c``, ``answer is c.``, not
-   ``the answer is a good one``).
-4. Otherwise label-shaped letters: the reply or any line starting with ``C``, ``C.``, ``C)``, ``(C)``,
-   ``C:``, ``C、``, ``B。``, ``B选项`` (trailing explanations are fine: ``C. Because ...``), lowercase
-   ``c``, ``c.``, ``c)`` only there; ``(C)`` / ``[C]`` anywhere; ``C)`` / ``C:`` after a space anywhere.
-   A bare capital followed by a word (``C is right``, ``A planet ...``) is not a label.
+2. Echo. The reply repeats the prompt when it contains a line of the last user turn verbatim (at least 24
+   characters, not an option line) or a run of consecutive option labels each followed by that option's
+   text (``A. Mars B. Moon C. Sun``) covering more than half of the options (at least 2). Then only an
+   explicit answer marker (step 3) after the last repeated part counts; without one the reason is ``echo``.
+3. Explicit markers: ``Answer: (C)``, ``The answer is C``, ``the correct option is C``, ``ANSWER: C``,
+   ``答案是B``, ``答案：B``, ``正确选项为B``, ``故选B``, ``选B``, ``\\boxed{C}``, ``**C**`` (bold starting
+   with a letter). A lowercase letter counts only bracketed or ending its clause (``answer: c``,
+   ``answer is c.``, not ``the answer is a good one``); ``I`` followed by a lowercase word is the pronoun.
+4. Otherwise label-shaped letters: the reply or any of its lines starting with ``C``, ``C.``, ``C)``,
+   ``(C)``, ``C:``, ``C、``, ``B。``, ``B选项`` (explanations may follow: ``C. Because ...``) — lowercase
+   ``c``, ``c.``, ``c)`` only there —; ``(C)`` / ``[C]`` anywhere; ``C)`` / ``C:`` after a space; an option
+   quoted with its label and text (``C. Sun``) anywhere. A capital followed by a word (``C is right``,
+   ``A planet ...``) is prose, not a label.
 
-Within a step, letters joined by ``or``/``and``/``,``/``/``/``和``/``或`` are all candidates. One distinct
-candidate letter is the answer; several are ``ambiguous`` (the rule does not read negations: ``Not A,
-it's C`` is ambiguous); a sole letter outside the options is ``out_of_range``. A reply with none of these is
-``none`` — or ``ambiguous`` when it names several option letters in prose (``between A and B``) — even if
-it names one letter in prose (``It's C``): that is not a position the rule reads.
+Letters joined by ``or``/``and``/``,``/``/``/``和``/``或`` are all candidates. Within the first step that
+finds any, one distinct letter is the answer; several are ``ambiguous`` (negations are not read: ``Not A,
+it's C`` is ambiguous, and so is a change of mind); a sole letter past the options is ``out_of_range``. A
+reply with none is ``none`` — or ``ambiguous`` when it names several option letters in prose (``between A
+and B``): a letter in prose (``It's C``) is not read.
 """
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ _CONNECT_EN = (r"\s*(?:(?:is|would\s+be|should\s+be|must\s+be|will\s+be)\b\s*:?|
                r"(?:(?:probably|likely|most\s+likely|clearly|definitely|therefore|thus)\s+)?"
                r"(?:(?:option|choice|letter)\s+)?")
 _KEY_ZH = (r"答案\s*(?:应该|应当|应|就)?\s*(?:是|为|為|选|選|：|:)?\s*(?:选项|選項)?"
-           r"|正确(?:的)?(?:选项|答案)\s*(?:是|为|：|:)?|(?:(?:故|所以|因此|应|应该|我)\s*|^\s*)选(?:择)?\s*[:：]?")
+           r"|正确(?:的)?(?:选项|答案)\s*(?:是|为|：|:)?"
+           r"|(?:(?:故|所以|因此|应|应该|我)\s*|^\s*)选(?:择)?\s*[:：]?")
 _LETTER = rf"({_OPEN}\s*)?([A-Za-z])(\s*{_CLOSE})?"
 _MARKERS = [
     re.compile(rf"(?:{_KEY_EN}){_CONNECT_EN}{_DECOR}{_LETTER}", re.I),
@@ -58,13 +60,15 @@ _MARKERS = [
 _BOLD = re.compile(rf"\*\*\s*({_OPEN}\s*)?([A-Z])(\s*{_CLOSE})?(?=\s*[.:：)]?[^*\n]{{0,80}}\*\*){_CAP_END}"
                    rf"|\*\*\s*({_OPEN}\s*)?([a-z])(\s*{_CLOSE})?\s*\*\*")
 _QUOTE = r"[*_\"'”’`]*"  # closing emphasis/quotes a label may carry: **C**, "C"
-_LINE_START = re.compile(rf"^[ \t*_#>\"'“”‘’`]*(?:{_OPEN}\s*([A-Za-z])\s*{_CLOSE}|([A-Z])(?={_QUOTE}(?:[ \t]*$|"
-                         rf"[.)．:：、。,，;](?![A-Za-z])|[\u3400-\u9fff]))|([a-z])(?={_QUOTE}(?:[ \t]*$|[.):：](?:\s|$))))",
-                         re.M)
+_LINE_START = re.compile(rf"^[ \t*_#>\"'“”‘’`]*(?:{_OPEN}\s*([A-Za-z])\s*{_CLOSE}"
+                         rf"|([A-Z])(?={_QUOTE}(?:[ \t]*$|[.)．:：、。,，;](?![A-Za-z])|[\u3400-\u9fff]))"
+                         rf"|([a-z])(?={_QUOTE}(?:[ \t]*$|[.):：](?:\s|$))))", re.M)
 _INLINE = re.compile(rf"{_OPEN}\s*([A-Z])\s*{_CLOSE}|(?<=\s)([A-Z])(?=[):：]\s)")
-_CONJ = re.compile(rf"\s*(?:,|，|/|&|\bor\b|\band\b|\band/or\b|或者?|和|还是|与|及)\s*(?:{_OPEN}\s*)?([A-Z]){_CAP_END}")
+_CONJ = re.compile(rf"\s*(?:,|，|/|&|\bor\b|\band\b|\band/or\b|或者?|和|还是|与|及)\s*(?:{_OPEN}\s*)?"
+                   rf"([A-Z]){_CAP_END}")
 _PROSE = re.compile(rf"(?<![A-Za-z0-9])([A-Z]){_CAP_END}")
 # An option label at a line start or after a space: "A. ", "A) ", "(A) ", "A: ", "A、".
+_OPTION_LINE = re.compile(r"[\(\[（【]?[A-Z][.)．:：、\]）】]")
 _ENTRY = re.compile(rf"(?:^|(?<=[\s*>#|\-]))(?:{_OPEN}\s*([A-Z])\s*{_CLOSE}|([A-Z])[.)．:：、])[ \t]*", re.M)
 
 
@@ -86,39 +90,63 @@ def _strip_reasoning(text: str) -> str:
     return text
 
 
-def _option_pattern(text: str | None) -> re.Pattern[str] | None:
-    words = (text or "").strip()[:60].split()
+def _option_pattern(text: str | None, limit: int | None = 60) -> re.Pattern[str] | None:
+    """Whitespace- and case-insensitive pattern of the text's first `limit` characters."""
+    words = (text or "").strip()[:limit].split()
     return re.compile(r"\s+".join(re.escape(w) for w in words), re.I) if words else None
 
 
-def _echo_end(text: str, n: int, options: list[str | None]) -> int:
-    """End of the last repeated option list, or -1 (see the module docstring, step 2)."""
+def _entries(text: str, n: int, options: list[str | None]) -> list[tuple[int, int, str]]:
+    """Option labels followed by text: (option index, end of the entry, kind).
+
+    kind ``own``: the label and that option's text; ``cut``: the reply ends inside that text; ``label``: the
+    option's text is unknown, so any text after the label, to the end of its line."""
     patterns = [_option_pattern(options[i] if i < len(options) else None) for i in range(n)]
-    need = max(2, n // 2 + 1)
-    run: dict[int, int] = {}
-    end = -1
+    found: list[tuple[int, int, str]] = []
     for m in _ENTRY.finditer(text):
         idx = LETTERS.index(m.group(1) or m.group(2))
         if idx >= n:
             continue
         pattern, start = patterns[idx], m.end()
-        if pattern is None:  # option text unknown: the label must carry some text; its line is the entry
-            if start >= len(text) or text[start] in "\r\n":
-                continue
-            line_end = text.find("\n", start)
-            stop = len(text) if line_end < 0 else line_end
-        else:
-            hit = pattern.match(text, start)
-            rest = " ".join(text[start:].split()).casefold()
-            if hit:
-                stop = hit.end()
-            elif rest and " ".join(options[idx].split()).casefold().startswith(rest):  # type: ignore[union-attr]
-                stop = len(text)  # the reply was cut off inside this option's text
-            else:
-                continue
+        if pattern is None:
+            if start < len(text) and text[start] not in "\r\n":
+                line_end = text.find("\n", start)
+                found.append((idx, len(text) if line_end < 0 else line_end, "label"))
+            continue
+        hit = pattern.match(text, start)
+        rest = " ".join(text[start:].split()).casefold()
+        if hit:
+            found.append((idx, hit.end(), "own"))
+        elif rest and " ".join(str(options[idx]).split()).casefold().startswith(rest):
+            found.append((idx, len(text), "cut"))
+    return found
+
+
+def _list_end(entries: list[tuple[int, int, str]], n: int) -> int:
+    """End of the last repeated option list, or -1 (see the module docstring, step 2)."""
+    need = max(2, n // 2 + 1)
+    run: dict[int, int] = {}
+    end = -1
+    for idx, stop, _ in entries:
         run[idx] = run.get(idx - 1, 0) + 1 if idx else 1
         if run[idx] >= need:
             end = max(end, stop)
+    return end
+
+
+def _prompt_end(text: str, prompt: str) -> int:
+    """End of the last line of the prompt (not an option line, at least 24 characters) the reply repeats
+    verbatim, or -1. A repeated question is an echo even when the reply was cut off before the options."""
+    end = -1
+    for line in prompt.splitlines():
+        line = line.strip()
+        if len(line) < 24 or _OPTION_LINE.match(line):
+            continue
+        for pattern in (_option_pattern(line, None), _option_pattern(line)):
+            hits = list(pattern.finditer(text)) if pattern else []
+            if hits:
+                end = max(end, hits[-1].end())
+                break
     return end
 
 
@@ -191,19 +219,23 @@ def _is_word(m: re.Match[str], text: str) -> bool:
     return m.group(1) == "I" or (m.group(1) == "A" and sentence_start)
 
 
-def extract_choice(text: str, n_options: int, option_texts: list[str | None] | None = None) -> Extraction:
-    """Apply the rule of the module docstring to ``text`` for a question with ``n_options`` options (A..)."""
+def extract_choice(text: str, n_options: int, option_texts: list[str | None] | None = None,
+                   prompt: str | None = None) -> Extraction:
+    """Apply the rule of the module docstring to ``text`` for a question with ``n_options`` options (A..),
+    given the options' texts and the prompt (both optional; they let the rule recognise an echo)."""
     n = max(0, min(n_options, len(LETTERS)))
     text = _strip_reasoning(text or "")
-    end = _echo_end(text, n, option_texts or [])
-    piece = text[end:] if end >= 0 else text
-    result = _decide(_markers(piece), n, "marker") or _decide(_labels(piece), n, "label")
+    options = option_texts or []
+    end = max(_list_end(_entries(text, n, options), n), _prompt_end(text, prompt or ""))
+    if end >= 0:  # after an echo only an explicit answer counts
+        return _decide(_markers(text[end:]), n, "marker") or Extraction(None, "echo")
+    # An option quoted with its label ("C. Sun") names that option, wherever it stands.
+    quoted = [LETTERS[idx] for idx, _, kind in _entries(text, n, options) if kind == "own"]
+    result = _decide(_markers(text), n, "marker") or _decide(_labels(text) + quoted, n, "label")
     if result is not None:
         return result
-    if end >= 0:
-        return Extraction(None, "echo")
-    prose = tuple(dict.fromkeys(m.group(1) for m in _PROSE.finditer(piece)
-                                if LETTERS.index(m.group(1)) < n and not _is_word(m, piece)))
+    prose = tuple(dict.fromkeys(m.group(1) for m in _PROSE.finditer(text)
+                                if LETTERS.index(m.group(1)) < n and not _is_word(m, text)))
     return Extraction(None, "ambiguous", prose) if len(prose) > 1 else Extraction(None, "none")
 
 
@@ -211,20 +243,23 @@ def _text_of(choice: Any) -> str:
     return str(choice.get("text", "")) if isinstance(choice, dict) else str(choice)
 
 
-def sample_option_texts(sample: Any, n: int) -> list[str | None]:
-    """The options' texts for echo detection: the sample's choices, or — where the choices are the letters
-    themselves (MMLU, CMMLU, C-Eval list the options inside the question) — the ``X. text`` lines of the
-    last user turn."""
-    texts = [str(t) for t in (sample.metadata.get("choice_texts") or [])] or [_text_of(c) for c in sample.choices]
-    if texts and any(t.strip() and t.strip() != LETTERS[i % 26] for i, t in enumerate(texts)):
-        return list(texts)
+def _last_prompt(sample: Any) -> str:
     users = [m.text() for m in sample.messages if m.role == "user"]
-    prompt = users[-1] if users else str(sample.inputs.get("ll_context") or sample.inputs.get("prompt") or "")
-    found: list[str | None] = []
-    for letter in LETTERS[:n]:
-        lines = re.findall(rf"^[ \t]*\(?{letter}[.)．:：、][ \t]*(\S.*)$", prompt, re.M)
-        found.append(lines[-1] if lines else None)
-    return found
+    return users[-1] if users else str(sample.inputs.get("prompt") or sample.inputs.get("ll_context") or "")
+
+
+def reading_context(sample: Any, n: int) -> dict[str, Any]:
+    """What `extract_choice` needs besides the reply: the last user turn (``prompt``) and the options' texts —
+    the sample's choices or, where those are the letters themselves (MMLU, CMMLU and C-Eval list the
+    options inside the question), the ``X. text`` lines of that turn."""
+    prompt = _last_prompt(sample)
+    texts = [str(t) for t in (sample.metadata.get("choice_texts") or [])] or [_text_of(c) for c in sample.choices]
+    if not (texts and any(t.strip() and t.strip() != LETTERS[i % 26] for i, t in enumerate(texts))):
+        texts = []
+        for letter in LETTERS[:n]:
+            lines = re.findall(rf"^[ \t]*\(?{letter}[.)．:：、][ \t]*(\S.*)$", prompt, re.M)
+            texts.append(lines[-1] if lines else None)
+    return {"option_texts": texts, "prompt": prompt}
 
 
 def letter_details(found: Extraction) -> dict[str, Any]:

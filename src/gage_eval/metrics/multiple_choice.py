@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 from gage_eval.metrics.base import Metric, MetricContext, MetricResult
-from gage_eval.metrics.choice_letters import extract_choice, letter_details, sample_option_texts
+from gage_eval.metrics.choice_letters import extract_choice, letter_details, reading_context
 from gage_eval.registry import registry
 
 
@@ -82,7 +82,7 @@ class MultipleChoiceAccuracy(Metric):
         # The letter rule (echoes, hedges, ambiguity) is documented in metrics/choice_letters.py.
         n = min(len(context.sample.choices) or 26, 26)
         found = extract_choice(str(context.model_output.get("answer") or ""), n,
-                               sample_option_texts(context.sample, n))
+                               **reading_context(context.sample, n))
         pred = None if found.letter is None else ord(found.letter) - ord("A")
         return MetricResult({"acc": 1.0 if pred in gold else 0.0},
                             {"pred": pred, "gold": gold, "unparsed": pred is None, **letter_details(found)})
