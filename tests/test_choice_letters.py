@@ -6,6 +6,8 @@ documents rather than an obvious reading.
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from gage_eval.metrics.base import MetricContext
@@ -184,3 +186,39 @@ def test_multi_choice_accuracy_uses_the_same_rule() -> None:
     assert echo.details["unparsed"] is True
     right = metric.evaluate(MetricContext(sample, {"answer": "答案是C"}, {}))
     assert right.values["multi_choice_accuracy"] == 1.0 and right.details["pred"] == "C"
+
+
+def test_against_lm_evals_multi_choice_regex() -> None:
+    """lm-eval's gpqa/mmlu generative flexible-extract (installed package): where its own pattern, "(X)",
+    names one letter and the reply is no echo, we read the same letter; every echo row it credits anyway."""
+    from lm_eval.filters.extraction import MultiChoiceRegexFilter
+
+    flexible = MultiChoiceRegexFilter(regex_pattern=r"(\([A-Z]\))", group_select=0, ignore_case=True,
+                                      ignore_punctuation=True)
+    same = echoes = 0
+    for reply, n, expected in TABLE:
+        options = _options(n) if n != 2 else ["Use a hammer", "Use a screwdriver"]
+        theirs = flexible.apply([[reply]], [{"choices": options}])[0][0]
+        ours = extract_choice(reply, n, list(options)).letter
+        bracketed = set(re.findall(r"\(([A-Z])\)", reply))
+        if expected == "-echo":
+            assert re.fullmatch(r"\([A-Z]\)", theirs) and ours is None, reply
+            echoes += 1
+        elif len(bracketed) == 1:
+            assert theirs == f"({ours})", reply
+            same += 1
+    assert same >= 5 and echoes >= 8
+
+
+@pytest.mark.parametrize("name", ["mmlu", "cmmlu", "ceval", "gpqa_diamond", "arc_easy", "arc_challenge",
+                                  "hellaswag", "piqa"])
+def test_every_letter_scoring_benchmark_documents_the_rule(name: str) -> None:
+    from pathlib import Path
+
+    import gage_eval.benchmarks
+
+    readme = (Path(gage_eval.benchmarks.__file__).parent / name / "README.md").read_text()
+    scoring = readme[readme.index("- **Scoring**"):]
+    scoring = scoring[:scoring.index("\n- **")]
+    for phrase in ("choice_letters.py", "`ambiguous`", "`echo`", "`out_of_range`", "unparsed_answers"):
+        assert phrase in scoring, (name, phrase)
