@@ -39,6 +39,8 @@ TABLE: list[tuple[str, int, str]] = [
     ("The answer is A or B.", 4, "-ambiguous"),
     ("Answer: A, B", 4, "-ambiguous"),
     ("答案：A和B", 4, "-ambiguous"),
+    ("Answer: A, B, or D", 4, "-ambiguous"),
+    ("答案：C，A选项是行星", 4, "C"),  # after a comma, a letter followed by more words is an explanation
     ("Not A, it's C", 4, "-ambiguous"),  # decided: negations are not read
     ("Answer: C. Wait, no: the answer is B.", 4, "-ambiguous"),  # a change of mind names two answers
     ("(A) and (C) could both be right", 4, "-ambiguous"),

@@ -64,8 +64,11 @@ _LINE_START = re.compile(rf"^[ \t*_#>\"'“”‘’`]*(?:{_OPEN}\s*([A-Za-z])\s
                          rf"|([A-Z])(?={_QUOTE}(?:[ \t]*$|[.)．:：、。,，;](?![A-Za-z])|[\u3400-\u9fff]))"
                          rf"|([a-z])(?={_QUOTE}(?:[ \t]*$|[.):：](?:\s|$))))", re.M)
 _INLINE = re.compile(rf"{_OPEN}\s*([A-Z])\s*{_CLOSE}|(?<=\s)([A-Z])(?=[):：]\s)")
-_CONJ = re.compile(rf"\s*(?:,|，|/|&|\bor\b|\band\b|\band/or\b|或者?|和|还是|与|及)\s*(?:{_OPEN}\s*)?"
-                   rf"([A-Z]){_CAP_END}")
+# "A or B", "A和B" always join; after a comma only a letter that ends the list does ("A, B", not "C, A is wrong").
+_CONJ = re.compile(rf"\s*(?:/|&|\bor\b|\band\b|\band/or\b|或者?|和|还是|与|及)\s*(?:{_OPEN}\s*)?"
+                   rf"([A-Z]){_CAP_END}"
+                   rf"|\s*[,，、]\s*(?:{_OPEN}\s*)?([A-Z]){_CAP_END}"
+                   rf"(?=\s*{_CLOSE}?\s*(?:$|[.,，。;:)\]]|or\b|and\b|和|或))")
 _PROSE = re.compile(rf"(?<![A-Za-z0-9])([A-Z]){_CAP_END}")
 # An option label at a line start or after a space: "A. ", "A) ", "(A) ", "A: ", "A、".
 _OPTION_LINE = re.compile(r"[\(\[（【]?[A-Z][.)．:：、\]）】]")
@@ -169,7 +172,7 @@ def _with_conjoined(letter: str, text: str, pos: int) -> list[str]:
     """The letter plus any joined to it ("A or B", "A, C", "A和B")."""
     found = [letter]
     while (m := _CONJ.match(text, pos)) is not None:
-        found.append(m.group(1))
+        found.append(m.group(1) or m.group(2))
         pos = m.end()
     return found
 
@@ -226,11 +229,12 @@ def extract_choice(text: str, n_options: int, option_texts: list[str | None] | N
     n = max(0, min(n_options, len(LETTERS)))
     text = _strip_reasoning(text or "")
     options = option_texts or []
-    end = max(_list_end(_entries(text, n, options), n), _prompt_end(text, prompt or ""))
+    entries = _entries(text, n, options)
+    end = max(_list_end(entries, n), _prompt_end(text, prompt or ""))
     if end >= 0:  # after an echo only an explicit answer counts
         return _decide(_markers(text[end:]), n, "marker") or Extraction(None, "echo")
     # An option quoted with its label ("C. Sun") names that option, wherever it stands.
-    quoted = [LETTERS[idx] for idx, _, kind in _entries(text, n, options) if kind == "own"]
+    quoted = [LETTERS[idx] for idx, _, kind in entries if kind == "own"]
     result = _decide(_markers(text), n, "marker") or _decide(_labels(text) + quoted, n, "label")
     if result is not None:
         return result
