@@ -224,3 +224,15 @@ def test_every_letter_scoring_benchmark_documents_the_rule(name: str) -> None:
     scoring = scoring[:scoring.index("\n- **")]
     for phrase in ("choice_letters.py", "`ambiguous`", "`echo`", "`out_of_range`", "unparsed_answers"):
         assert phrase in scoring, (name, phrase)
+
+
+def test_long_adversarial_replies_are_read_in_linear_time() -> None:
+    """A reply is untrusted: runs of spaces, stars or labels once made the patterns backtrack for minutes."""
+    import time
+
+    replies = ["Answer:" + " $ * _ " * 5000, "答案" + " " * 30000, "The answer is" + " " * 30000, "A. " * 20000,
+               "A. Mars " * 5000, "<think>" * 5000, "A, " * 20000, "I " * 20000]
+    start = time.perf_counter()
+    for reply in replies:
+        extract_choice(reply, 4, list(PLANETS), prompt=QUESTION)
+    assert time.perf_counter() - start < 10  # about 0.5 s here; before the fix the first reply alone took 190 s

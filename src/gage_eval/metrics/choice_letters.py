@@ -25,7 +25,8 @@ The rule, in order (letters only within the sample's option count):
    quoted with its label and text (``C. Sun``) anywhere. A capital followed by a word (``C is right``,
    ``A planet ...``) is prose, not a label.
 
-Letters joined by ``or``/``and``/``,``/``/``/``和``/``或`` are all candidates. Within the first step that
+Letters joined by ``or``/``and``/``/``/``和``/``或`` are all candidates, and so are comma-separated ones
+ending the list (``A, B``; in ``C, A is wrong`` only C). Within the first step that
 finds any, one distinct letter is the answer; several are ``ambiguous`` (negations are not read: ``Not A,
 it's C`` is ambiguous, and so is a change of mind); a sole letter past the options is ``out_of_range``. A
 reply with none is ``none`` — or ``ambiguous`` when it names several option letters in prose (``between A
@@ -42,19 +43,21 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # After a capital: not part of a word ("Answer", "C3", "U.S.", "C-3PO", "I'm").
 _CAP_END = r"(?![A-Za-z0-9]|[-'’.][A-Za-z])"
 _OPEN, _CLOSE = r"[\(\[（【{]", r"[\)\]）】}]"
-_DECOR = r"[\s*_\"'“”‘’`$]*(?:\\(?:boxed|text|textbf|mathrm)\{)?[\s*_\"'“”‘’`$]*"
+# Regex junctions never put two optional runs of the same characters side by side: on a long run of spaces
+# or stars that would backtrack quadratically (a reply is untrusted input).
+_DECOR = r"[\s*_\"'“”‘’`$]*(?:\\(?:boxed|text|textbf|mathrm)\{[\s*_\"'“”‘’`$]*)?"
 _KEY_EN = (r"\b(?:(?:final|correct|right|best)\s+)?answer(?:\s+choice)?|\b(?:correct|right|final|best)\s+"
            r"(?:option|choice)")
-_CONNECT_EN = (r"\s*(?:(?:is|would\s+be|should\s+be|must\s+be|will\s+be)\b\s*:?|[:：=]|-(?!\w))\s*"
-               r"(?:(?:probably|likely|most\s+likely|clearly|definitely|therefore|thus)\s+)?"
-               r"(?:(?:option|choice|letter)\s+)?")
-_KEY_ZH = (r"答案\s*(?:应该|应当|应|就)?\s*(?:是|为|為|选|選|：|:)?\s*(?:选项|選項)?"
-           r"|正确(?:的)?(?:选项|答案)\s*(?:是|为|：|:)?"
-           r"|(?:(?:故|所以|因此|应|应该|我)\s*|^\s*)选(?:择)?\s*[:：]?")
+_CONNECT_EN = (r"\s*(?:(?:is|would\s+be|should\s+be|must\s+be|will\s+be)\b(?:\s*:)?|[:：=]|-(?!\w))"
+               r"(?:\s+(?:probably|likely|most\s+likely|clearly|definitely|therefore|thus)\b)?"
+               r"(?:\s+(?:option|choice|letter)\b)?")
+_KEY_ZH = (r"答案(?:\s*(?:应该|应当|应|就))?(?:\s*(?:是|为|為|选|選|：|:))?(?:\s*(?:选项|選項))?"
+           r"|正确(?:的)?(?:选项|答案)(?:\s*(?:是|为|：|:))?"
+           r"|(?:(?:故|所以|因此|应|应该|我)|^)\s*选(?:择)?(?:\s*[:：])?")
 _LETTER = rf"({_OPEN}\s*)?([A-Za-z])(\s*{_CLOSE})?"
 _MARKERS = [
     re.compile(rf"(?:{_KEY_EN}){_CONNECT_EN}{_DECOR}{_LETTER}", re.I),
-    re.compile(rf"(?:{_KEY_ZH})\s*{_DECOR}{_LETTER}"),
+    re.compile(rf"(?:{_KEY_ZH}){_DECOR}{_LETTER}"),
     re.compile(rf"\\boxed\{{\s*(?:\\text\{{)?\s*{_LETTER}"),
 ]
 _BOLD = re.compile(rf"\*\*\s*({_OPEN}\s*)?([A-Z])(\s*{_CLOSE})?(?=\s*[.:：)]?[^*\n]{{0,80}}\*\*){_CAP_END}"
@@ -68,7 +71,7 @@ _INLINE = re.compile(rf"{_OPEN}\s*([A-Z])\s*{_CLOSE}|(?<=\s)([A-Z])(?=[):：]\s)
 _CONJ = re.compile(rf"\s*(?:/|&|\bor\b|\band\b|\band/or\b|或者?|和|还是|与|及)\s*(?:{_OPEN}\s*)?"
                    rf"([A-Z]){_CAP_END}"
                    rf"|\s*[,，、]\s*(?:{_OPEN}\s*)?([A-Z]){_CAP_END}"
-                   rf"(?=\s*{_CLOSE}?\s*(?:$|[.,，。;:)\]]|or\b|and\b|和|或))")
+                   rf"(?=(?:\s*{_CLOSE})?\s*(?:$|[.,，。;:)\]]|or\b|and\b|和|或))")
 _PROSE = re.compile(rf"(?<![A-Za-z0-9])([A-Z]){_CAP_END}")
 # An option label at a line start or after a space: "A. ", "A) ", "(A) ", "A: ", "A、".
 _OPTION_LINE = re.compile(r"[\(\[（【]?[A-Z][.)．:：、\]）】]")
@@ -85,12 +88,19 @@ class Extraction:
 
 
 def _strip_reasoning(text: str) -> str:
-    text = re.sub(r"<think>.*?</think>", " ", text, flags=re.S)
-    if "</think>" in text:  # the opening tag was in the prompt (some chat templates add it)
-        text = text.rsplit("</think>", 1)[1]
-    if "<think>" in text:  # reasoning cut off before it ended holds no answer
-        text = text.split("<think>", 1)[0]
-    return text
+    """Drop ``<think>...</think>``; a closing tag alone (the opening one was in the prompt) drops all before
+    it; an unclosed ``<think>`` drops all after it (reasoning cut off holds no answer)."""
+    head, closing, tail = text.partition("</think>")
+    if closing and "<think>" not in head:
+        text = tail
+    out, pos = [], 0
+    while (start := text.find("<think>", pos)) >= 0:
+        out.append(text[pos:start])
+        stop = text.find("</think>", start)
+        if stop < 0:
+            return " ".join(out)
+        pos = stop + len("</think>")
+    return " ".join(out + [text[pos:]])
 
 
 def _option_pattern(text: str | None, limit: int | None = 60) -> re.Pattern[str] | None:
@@ -117,10 +127,12 @@ def _entries(text: str, n: int, options: list[str | None]) -> list[tuple[int, in
                 found.append((idx, len(text) if line_end < 0 else line_end, "label"))
             continue
         hit = pattern.match(text, start)
-        rest = " ".join(text[start:].split()).casefold()
+        option = " ".join(str(options[idx]).split()).casefold()
+        # only a short remainder can be a cut-off option (and normalising it stays linear in the reply)
+        rest = " ".join(text[start:].split()).casefold() if len(text) - start <= 2 * len(option) + 16 else ""
         if hit:
             found.append((idx, hit.end(), "own"))
-        elif rest and " ".join(str(options[idx]).split()).casefold().startswith(rest):
+        elif rest and option.startswith(rest):
             found.append((idx, len(text), "cut"))
     return found
 
@@ -218,7 +230,9 @@ def _is_word(m: re.Match[str], text: str) -> bool:
     """A capital in prose that is English: "I" before a lowercase word, "A" so at a sentence start."""
     if not re.match(r"\s+(?!(?:or|and|nor)\b)[a-z]", text[m.end():]):
         return False
-    sentence_start = re.search(r"(?:^|[.!?:]\s*|\n\s*)$", text[:m.start()]) is not None
+    before = text[max(0, m.start() - 80):m.start()]  # a bounded look back: linear on long replies
+    stripped = before.rstrip()
+    sentence_start = not stripped or stripped[-1] in ".!?:" or "\n" in before[len(stripped):]
     return m.group(1) == "I" or (m.group(1) == "A" and sentence_start)
 
 
