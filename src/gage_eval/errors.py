@@ -115,7 +115,7 @@ class PreflightError(GageError):
     exit_code = 1
 
     def __init__(self, cause: BackendError, *, backend: str) -> None:
-        super().__init__(f"backend '{backend}' is not usable: {cause.reason}: {cause.message}",
+        super().__init__(f"backend '{backend}' failed its pre-flight check ({cause.reason}): {cause.message}",
                          fix=cause.fix)
         self.cause = cause
         self.backend = backend

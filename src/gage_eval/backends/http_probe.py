@@ -111,6 +111,8 @@ def _stops_run(err: BackendError, *, after_fallback: bool) -> bool:
     """Faults that would fail every sample stop the run before it starts. A busy server (429, 5xx, a slow
     reply) may still serve the run, so those are left to its retries; a 404 on /models only means the
     server does not list models, on the real endpoint that the URL is wrong."""
+    if not after_fallback and err.status in (404, 405):
+        return False  # whatever the body: servers without a model listing answer a real request
     if isinstance(err, BackendTimeout):
         return err.during_connect
     if isinstance(err, (BackendConnectionError, NonJSONReply)):

@@ -56,6 +56,7 @@ ENV_MAP: dict[str, str] = {
     "GAGE_EVAL_REPORT_HTTP_URL": "http_report_url",
     "GAGE_EVAL_ENABLE_BUFFERED_WRITER": "buffered_writer",
     "GAGE_EVAL_BUFFER_THRESHOLD": "buffer_threshold",
+    "GAGE_EVAL_MAX_FAILURE_RATE": "max_failure_rate",
 }
 
 
