@@ -70,17 +70,30 @@ def _failed_count(stderr: str, reason: str) -> str:
     return rows[0][len(reason.split())]
 
 
-def _badge_and_banner(run_dir: Path) -> tuple[str, str, str]:
-    """The report's status badge (text, colour) and the banner at the top, as Chromium renders them."""
+def _read_badge(page: object, url: str) -> tuple[str, str, str]:
+    page.goto(url)  # type: ignore[attr-defined]
+    badge = page.locator("#run-status")  # type: ignore[attr-defined]
+    color = badge.evaluate("el => getComputedStyle(el).color")
+    banner_el = page.locator("#run-error")  # type: ignore[attr-defined]
+    banner = banner_el.inner_text() if banner_el.count() else ""
+    # The banner comes before every other section of the page.
+    first = page.evaluate("() => document.querySelector('section').id")  # type: ignore[attr-defined]
+    assert not banner or first == "run-error", first
+    return badge.inner_text(), color, banner
+
+
+def _badge_and_banner(run_dir: Path, *, viewer: bool = False) -> tuple[str, str, str]:
+    """The status badge (text, colour) and the banner at the top of report.html as Chromium renders them;
+    with `viewer`, also of `gage view`'s page of the run, which must show the same."""
     with chromium_page() as page:
-        page.goto((run_dir / "report.html").as_uri())
-        badge = page.locator("#run-status")
-        color = badge.evaluate("el => getComputedStyle(el).color")
-        banner = page.locator("#run-error").inner_text() if page.locator("#run-error").count() else ""
-        # The banner comes before every other section of the page.
-        first = page.evaluate("() => document.querySelector('section').id")
-        assert not banner or first == "run-error", first
-        return badge.inner_text(), color, banner
+        seen = _read_badge(page, (run_dir / "report.html").as_uri())
+        if viewer:
+            from tests.test_report_view import _Server
+
+            with _Server(run_dir.parent) as base:
+                live = _read_badge(page, f"{base}/live/{run_dir.name}")
+            assert live == seen, (live, seen)
+        return seen
 
 
 def _assert_written_down(run_dir: Path, reason: str) -> dict:
@@ -113,7 +126,7 @@ def test_unreachable_server_exits_1_within_seconds_with_the_reason_everywhere(tm
     _assert_fast_failure(proc, wall, summary, "connection refused")
     error = _assert_written_down(tmp_path / "runs" / "dead", "connection refused")
     assert "start the model server" in error["fix"]
-    text, color, banner = _badge_and_banner(tmp_path / "runs" / "dead")
+    text, color, banner = _badge_and_banner(tmp_path / "runs" / "dead", viewer=True)
     assert text == "failed" and color == RED
     assert "connection refused" in banner and "fix: start the model server" in banner
 
@@ -221,7 +234,7 @@ def test_partial_failure_exit_code_follows_max_failure_rate(tmp_path: Path) -> N
     assert _failed_count(lenient.stderr, "HTTP 400") == "2"
     assert by_env.returncode == 0, by_env.stderr
     assert legacy.returncode == 3 and _failed_count(legacy.stderr, "HTTP 400") == "2"  # run.py: same codes
-    text, color, banner = _badge_and_banner(tmp_path / "runs" / "lenient")
+    text, color, banner = _badge_and_banner(tmp_path / "runs" / "lenient", viewer=True)
     assert text == "completed with failures" and color == AMBER and "2 of 20 samples failed" in banner
     text, color, _ = _badge_and_banner(tmp_path / "runs" / "strict")
     assert color == AMBER

@@ -109,6 +109,12 @@ class MalformedReply(BackendError):
     reason = "malformed reply"
 
 
+class RunFailed(GageError):
+    """A run another command depends on failed (e.g. a live arena model's generations): exit code 1."""
+
+    exit_code = 1
+
+
 class PreflightError(GageError):
     """A backend failed its check before any sample was sent: the run stops at once (exit code 1)."""
 

@@ -64,7 +64,7 @@ _SCHEDULING_KEYS = {"concurrency", "prefetch_factor", "max_inflight", "max_sampl
 class RunResult:
     run_id: str
     run_dir: Path
-    status: str  # completed | failed | interrupted
+    status: str  # completed | completed_with_failures | failed | interrupted (engine/failures.py)
     summary: dict[str, Any]
 
     @property
