@@ -3,15 +3,12 @@ pages, refuse the key or fail some samples — exit code, the terminal's failure
 the run_end event, logs/run.log and the report's badge in Chromium."""
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -131,47 +128,9 @@ def test_unreachable_server_exits_1_within_seconds_with_the_reason_everywhere(tm
     assert "connection refused" in banner and "fix: start the model server" in banner
 
 
-@contextlib.contextmanager
-def _html_server() -> Iterator[str]:
-    """A web server (not an API) on 127.0.0.1 answering every path with a page, as a misconfigured URL does."""
-    import asyncio
-
-    from aiohttp import web
-
-    async def page(_: web.Request) -> web.Response:
-        return web.Response(text="<!doctype html><html><body>Welcome to nginx!</body></html>",
-                            content_type="text/html")
-
-    loop, ready, holder = asyncio.new_event_loop(), threading.Event(), {}
-
-    async def start() -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", page)
-        holder["runner"] = runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        holder["port"] = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    def serve() -> None:
-        loop.run_until_complete(start())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    ready.wait(10)
-    try:
-        yield f"http://127.0.0.1:{holder['port']}/v1"
-    finally:
-        asyncio.run_coroutine_threadsafe(holder["runner"].cleanup(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-
-
 def test_server_answering_html_stops_the_run_with_non_json_reply(tmp_path: Path) -> None:
-    with _html_server() as url:
-        proc, wall, summary = _run(_config(tmp_path, url), tmp_path, "html")
+    with run_server_in_thread(TestServerConfig(web_page=True)) as server:
+        proc, wall, summary = _run(_config(tmp_path, server.base_url), tmp_path, "html")
     _assert_fast_failure(proc, wall, summary, "non-JSON reply")
     error = _assert_written_down(tmp_path / "runs" / "html", "non-JSON reply")
     assert "web page" in error["message"] and "/v1" in error["fix"]

@@ -48,6 +48,7 @@ class TestServerConfig(BaseModel):
     require_api_key: str | None = None  # also guards /v1/models, as vLLM's --api-key does
     # Deterministic faults: a request whose prompt contains a key is answered with that HTTP status.
     fail_prompts: dict[str, int] = Field(default_factory=dict)
+    web_page: bool = False  # a web server, not an API: every path answers an HTML page (a misconfigured URL)
     seed: int = 0
     script: Any = None  # Script: callable(request) -> answer (a list: the n choices), {substring: answer}, or a list cycled
     verbatim: bool = False  # scripted answers as written (newlines kept), not re-tokenized on whitespace
@@ -297,8 +298,15 @@ class OpenAITestServer:
         return web.json_response({"object": "list", "data": [{"id": "test-model", "object": "model"}]})
 
     # -- lifecycle ---------------------------------------------------------------------------------
+    async def _page(self, request: web.Request) -> web.Response:
+        return web.Response(text="<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>",
+                            content_type="text/html")
+
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        if self.config.web_page:
+            app.router.add_route("*", "/{tail:.*}", self._page)
+            return app
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/completions", self._completions)
         app.router.add_get("/v1/models", self._models)
