@@ -248,6 +248,7 @@ def test_cached_rerun_works_against_a_dead_server_and_misses_fail_fast(tmp_path:
     assert summary["run"]["status"] == "completed" and summary["metrics"]["exact_match"]["value"] == 1.0
     assert summary["runtime_health"]["response_cache"]["hits"] == 4
     assert "connection refused" in summary["run"]["preflight_warnings"][0]
+    assert "warning: pre-flight: backend 'srv' failed its pre-flight" in cached.stderr
     # Two samples are not cached: they fail at once with the pre-flight's reason, not after retries.
     missed, wall, summary = _run(cfg, tmp_path, "missed", "--use-cache")
     assert missed.returncode == 3 and _failed_count(missed.stderr, "connection refused") == "2", missed.stderr

@@ -29,6 +29,8 @@ def _clip(text: str) -> str:
 
 def print_failures(summary: dict[str, Any]) -> None:
     run = summary.get("run") or {}
+    for warning in run.get("preflight_warnings") or []:
+        typer.secho(f"warning: pre-flight: {warning}", fg=typer.colors.YELLOW, err=True)
     rows = failure_rows(summary)
     failed, total = (summary.get("failures") or {}).get("total") or 0, summary.get("sample_count") or 0
     if rows:
