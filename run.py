@@ -26,6 +26,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--run-id")
     p.add_argument("--model-path")
     p.add_argument("--use-cache", action="store_true", default=None)
+    p.add_argument("--max-failure-rate", type=float, help="failed-sample fraction above which the exit code is 3")
+    p.add_argument("--no-preflight", dest="preflight", action="store_false", default=None,
+                   help="do not check HTTP backends before the first sample")
     p.add_argument("--distill", action="store_true", help="freeze --config into a BuiltinTemplate")
     p.add_argument("--builtin-name", help="template name for --distill")
     p.add_argument("--init", metavar="TEMPLATE", help="write a config from a builtin template")
@@ -56,10 +59,12 @@ def main(argv: list[str] | None = None) -> int:
             from gage_eval.cli.config_cmds import do_distill
             print(f"wrote {do_distill(args.config, args.builtin_name, None)}")
             return 0
+        from gage_eval.cli.exit_codes import exit_code_for
         from gage_eval.cli.run_cmd import execute_run
         flags = {k: getattr(args, k) for k in ("dataset_id", "gpus", "cpus", "concurrency", "max_samples",
-                                                "output_dir", "run_id", "model_path", "use_cache")}
-        return 0 if execute_run(args.config, flags).status == "completed" else 1
+                                                "output_dir", "run_id", "model_path", "use_cache",
+                                                "max_failure_rate", "preflight")}
+        return exit_code_for(execute_run(args.config, flags))
     except GageError as exc:
         return report_error(exc)
     except KeyboardInterrupt:

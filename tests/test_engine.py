@@ -83,8 +83,9 @@ def _flaky_cfg(qa_file: Path, policy: str) -> dict[str, Any]:
 
 def test_graceful_records_failure_and_excludes_it_from_metrics(qa_file: Path, tmp_path: Path) -> None:
     result = _run(_flaky_cfg(qa_file, "graceful"), tmp_path, run_id="g")
-    assert result.status == "completed"
+    assert result.status == "completed_with_failures"  # some samples failed: not plain "completed"
     assert result.summary["failures"]["total"] == 1
+    assert result.summary["run"]["failure_rate"] == pytest.approx(1 / 40)
     assert result.summary["failures"]["by_reason"] == {"inference:BackendError": 1}
     assert result.summary["metrics"]["exact_match"]["count"] == 39
     failed = [r for r in read_jsonl(tmp_path / "runs" / "g" / "samples.jsonl") if r["status"] == "failed"]

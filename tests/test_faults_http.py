@@ -59,8 +59,13 @@ async def test_wrong_api_key_fails_with_clear_message_without_the_key(tmp_path: 
     monkeypatch.setenv("GAGE_TEST_KEY", "sk-wrong-key-abcdef")
     data = write_jsonl(tmp_path / "d.jsonl", [{"id": "s0", "prompt": "p", "label": "p"}])
     async with OpenAITestServer(TestServerConfig(require_api_key="sk-right")) as server:
+        checked = await gage_eval.arun(_http_pipeline(data, server.base_url, api_key_env="GAGE_TEST_KEY"),
+                                       output_dir=tmp_path / "runs", run_id="pf", progress="off")
+        assert server.requests == 0  # the pre-flight stopped the run: no sample was sent
         result = await gage_eval.arun(_http_pipeline(data, server.base_url, api_key_env="GAGE_TEST_KEY"),
-                                      output_dir=tmp_path / "runs", run_id="w", progress="off")
+                                      output_dir=tmp_path / "runs", run_id="w", progress="off", preflight=False)
+    error = checked.summary["run"]["error"]
+    assert checked.status == "failed" and error["reason"] == "HTTP 401" and "GAGE_TEST_KEY" in error["message"]
     record = read_jsonl(tmp_path / "runs" / "w" / "samples.jsonl")[0]
     assert record["error"]["status"] == 401 and "GAGE_TEST_KEY" in record["error"]["message"]
     assert result.summary["runtime_health"]["backends"]["echo"]["requests"] == 1  # 401 is not retried

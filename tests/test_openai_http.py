@@ -10,7 +10,7 @@ from aiohttp import web
 
 from gage_eval.backends.base import GenerationRequest
 from gage_eval.backends.openai_http import OpenAIHTTPBackend, parse_retry_after
-from gage_eval.errors import BackendError
+from gage_eval.errors import BackendError, NonJSONReply
 from gage_eval.testing.server import (
     OpenAITestServer,
     TestServerConfig,
@@ -109,8 +109,9 @@ async def test_non_json_reply_is_a_clear_error() -> None:
         return web.Response(text="<html>gateway</html>", content_type="text/html")
 
     async with serve_routes({"/v1/chat/completions": html}) as base, _backend(f"{base}/v1") as b:
-        with pytest.raises(BackendError, match="non-OpenAI reply"):
+        with pytest.raises(NonJSONReply, match="web page") as info:
             await b.generate(_chat("x"))
+    assert info.value.reason == "non-JSON reply" and "/v1" in (info.value.fix or "")
 
 
 def test_retry_after_parsing() -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -99,7 +100,8 @@ def test_dataset_formats(tmp_path: Path) -> None:
 
 def _perf_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "gage_eval", "perf", *args], capture_output=True, text=True,
-                          timeout=60, env={"PATH": "/usr/bin:/bin", "COLUMNS": "120"})
+                          timeout=60, env={"PATH": "/usr/bin:/bin", "COLUMNS": "120",
+                                           "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
 
 
 def test_cli_sweep_writes_json_jsonl_and_html(tmp_path: Path) -> None:
@@ -125,15 +127,22 @@ def test_cli_unreachable_url_is_a_clear_error_not_a_hang(tmp_path: Path) -> None
         port = s.getsockname()[1]
     proc = _perf_cli("--url", f"http://127.0.0.1:{port}/v1/chat/completions", "--model", "m", "--number", "2",
                      "--output-dir", str(tmp_path))
-    assert proc.returncode == 2 and "cannot connect" in proc.stderr and "Traceback" not in proc.stderr
+    # A run failure (exit 1), not a config error; the reason class and its fix, as `gage run` reports it.
+    assert proc.returncode == 1 and "connection refused" in proc.stderr and "Traceback" not in proc.stderr
+    assert "fix: start the model server" in proc.stderr
 
 
 def test_cli_non_json_replies_are_counted_failures(tmp_path: Path) -> None:
     from gage_eval.testing.server import start_server_process
 
-    with start_server_process() as (_, url):  # the models listing is not a completions endpoint: 405 replies
+    with start_server_process() as (_, url):  # /health is not a completions endpoint: 405 text replies
+        checked = _perf_cli("--url", url.replace("/v1", "/health"), "--model", "m", "--number", "3",
+                            "--no-stream", "--output-dir", str(tmp_path), "--run-id", "checked")
         proc = _perf_cli("--url", url.replace("/v1", "/health"), "--model", "m", "--number", "3", "--no-stream",
-                         "--output-dir", str(tmp_path), "--run-id", "bad")
+                         "--output-dir", str(tmp_path), "--run-id", "bad", "--no-preflight")
+    # The pre-flight stops at once with the reason; without it every request is a counted failure.
+    assert checked.returncode == 1 and "non-JSON reply" in checked.stderr and "Traceback" not in checked.stderr
+    assert not (tmp_path / "checked").exists()
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     perf = json.loads((tmp_path / "bad" / "perf.json").read_text())
     assert perf["levels"][0]["failed"] == 3 and perf["levels"][0]["completed"] == 0

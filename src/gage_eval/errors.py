@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import difflib
 from collections.abc import Iterable, Iterator
 
@@ -47,14 +48,84 @@ class DatasetError(GageError):
 
 
 class BackendError(Exception):
-    """A model backend call failed. `retryable` marks transient faults (429, 5xx, timeouts)."""
+    """A model backend call failed. `retryable` marks transient faults (429, 5xx, timeouts).
+
+    `reason` is the failure class people read in the failure table and summary.json (`connection refused`,
+    `HTTP 401`, `non-JSON reply`, ...): one generic class would hide why a run failed. Subclasses set it;
+    `fix` says what to do about it, where the backend knows (e.g. which environment variable holds the key).
+    """
+
+    reason = "backend error"
 
     def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None,
-                 status: int | None = None) -> None:
+                 status: int | None = None, fix: str | None = None) -> None:
         super().__init__(message)
+        self.message = message
         self.retryable = retryable
         self.retry_after = retry_after
         self.status = status
+        self.fix = fix
+
+    def clone(self) -> BackendError:
+        """A fresh copy to raise again (re-raising one instance from many tasks chains their tracebacks)."""
+        return copy.copy(self).with_traceback(None)
+
+
+class BackendConnectionError(BackendError):
+    """The connection failed or broke (DNS, reset, closed without a reply)."""
+
+    reason = "connection error"
+
+
+class ConnectionRefused(BackendConnectionError):
+    """Nothing listens at the address: the server is down or the URL's host/port is wrong."""
+
+    reason = "connection refused"
+
+
+class BackendTimeout(BackendError):
+    reason = "timeout"
+    during_connect = False  # no connection at all, rather than a slow reply
+
+
+class HTTPStatusError(BackendError):
+    """The server answered with an error status; 5xx statuses form one class (they share a cause and a fix)."""
+
+    @property  # type: ignore[override]
+    def reason(self) -> str:
+        status = self.status or 0
+        return "HTTP 5xx" if status >= 500 else f"HTTP {status}"
+
+
+class NonJSONReply(BackendError):
+    """The server answered, but not with JSON: usually a web page (wrong URL, proxy or login page)."""
+
+    reason = "non-JSON reply"
+
+
+class MalformedReply(BackendError):
+    """JSON, but not the OpenAI shape (no `choices`)."""
+
+    reason = "malformed reply"
+
+
+class RunFailed(GageError):
+    """A run another command depends on failed (e.g. a live arena model's generations): exit code 1."""
+
+    exit_code = 1
+
+
+class PreflightError(GageError):
+    """A backend failed its check before any sample was sent: the run stops at once (exit code 1)."""
+
+    exit_code = 1
+
+    def __init__(self, cause: BackendError, *, backend: str) -> None:
+        super().__init__(f"backend '{backend}' failed its pre-flight check ({cause.reason}): {cause.message}",
+                         fix=cause.fix)
+        self.cause = cause
+        self.backend = backend
+        self.reason = cause.reason
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gage_eval.arena.inputs import RunOutputs, build_pairs, check_alignment, load_run_outputs
 from gage_eval.config.models import BackendSpec, DatasetSpec
-from gage_eval.errors import ConfigError
+from gage_eval.errors import ConfigError, RunFailed
 
 ArenaMode = Literal["single", "pairwise-baseline", "pairwise-all"]
 
@@ -103,6 +103,10 @@ def _generate_live(cfg: ArenaConfig, model: ArenaModel, root: Path, settings_ove
                                    "params": {"generation": cfg.generation}}]}
     result = run(pipeline, output_dir=root, run_id=model.name, max_samples=cfg.limit,
                  **{k: v for k, v in settings_overrides.items() if k in ("use_cache", "progress", "concurrency")})
+    if result.status == "failed":  # e.g. its server is down: no battles can be judged from it
+        error = result.summary["run"]["error"] or {}
+        raise RunFailed(f"model '{model.name}' could not generate its answers ({result.run_dir}): "
+                        f"{error.get('message')}", fix=error.get("fix"))
     return result.run_dir
 
 

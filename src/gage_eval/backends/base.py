@@ -74,6 +74,11 @@ class Backend:
     async def loglikelihood(self, context: str, continuations: list[str]) -> list[tuple[float, bool]]:
         raise NotImplementedError(f"backend '{self.type_name}' does not support loglikelihood scoring")
 
+    async def preflight(self) -> list[str]:
+        """Check, before any sample is sent, that the backend can serve: raise the BackendError of a fault that
+        would fail every sample (nothing listens, wrong key); return warnings about lesser ones."""
+        return []
+
     async def aclose(self) -> None:
         return None
 

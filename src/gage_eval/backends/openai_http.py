@@ -22,8 +22,15 @@ from gage_eval.backends.base import (
     GenerationRequest,
     GenerationResponse,
 )
+from gage_eval.backends.http_probe import (
+    ProbeTarget,
+    decode_json,
+    error_from_exception,
+    error_from_reply,
+    probe_openai,
+)
 from gage_eval.backends.openai_logprobs import needs_request, score_reply, scoring_body
-from gage_eval.errors import BackendError, ConfigError
+from gage_eval.errors import ConfigError
 from gage_eval.registry import registry
 
 _KNOWN = {"max_tokens", "temperature", "top_p", "stop", "n", "seed", "logprobs", "top_logprobs",
@@ -106,33 +113,35 @@ class OpenAIHTTPBackend(Backend):
         return body
 
     async def _post(self, body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
-        """POST a JSON body to self.url; the decoded reply (and its raw bytes), or a BackendError."""
+        """POST a JSON body to self.url; the decoded reply (and its raw bytes), or a BackendError of its class."""
         try:
             async with self._session_for_loop().post(self.url, json=body) as resp:
                 raw = await resp.read()
                 status, retry_after = resp.status, parse_retry_after(resp.headers.get("Retry-After"))
-        except asyncio.TimeoutError:
-            raise BackendError(f"timeout after {self.s.timeout_s:g} s calling {self.url}", retryable=True) from None
-        except aiohttp.ClientError as exc:
-            raise BackendError(f"connection error calling {self.url}: {type(exc).__name__}: {exc}",
-                               retryable=True) from None
-        if status != 200:
-            raise self._status_error(status, raw, retry_after)
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            data = None
-        if not isinstance(data, dict):
-            raise BackendError(f"{self.url} returned a non-OpenAI reply: {raw[:200]!r}", retryable=False,
-                               status=status)
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            raise error_from_exception(exc, self.url, self.s.timeout_s) from None
+        data = decode_json(raw)
+        if status != 200 or not isinstance(data, dict):
+            raise error_from_reply(status, raw, self.url, retry_after=retry_after, key_hint=self._key_hint())
         return data, raw
+
+    def _key_hint(self) -> str:
+        return f"environment variable {self.s.api_key_env}" if self.s.api_key_env else "api_key_env (not set)"
+
+    async def preflight(self) -> list[str]:
+        """Connect and ask /v1/models (or send one token) before any sample: see backends/http_probe.py."""
+        headers = dict(self.s.headers)
+        if self.s.api_key is not None:
+            headers["Authorization"] = f"Bearer {self.s.api_key.get_secret_value()}"
+        return await probe_openai(ProbeTarget(api_root=self.s.base_url, post_url=self.url, model=self.s.model,
+                                              chat=self.s.api == "chat", headers=headers, key_hint=self._key_hint()))
 
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
         start = time.perf_counter()
         data, raw = await self._post(self._body(request))
         choices = data.get("choices")
         if not isinstance(choices, list):
-            raise BackendError(f"{self.url} returned a non-OpenAI reply: {raw[:200]!r}", retryable=False, status=200)
+            raise error_from_reply(200, raw, self.url)
         texts = [(c.get("message") or {}).get("content") or "" if self.s.api == "chat" else c.get("text") or ""
                  for c in choices]
         first = choices[0] if choices else {}
@@ -157,19 +166,6 @@ class OpenAIHTTPBackend(Backend):
             return score_reply(data, context, continuation, self.url, self.scoring_stats)
 
         return list(await asyncio.gather(*(score(c) for c in continuations)))
-
-    def _status_error(self, status: int, raw: bytes, retry_after: float | None) -> BackendError:
-        try:
-            detail = orjson.loads(raw).get("error", {})
-            detail = detail.get("message", detail) if isinstance(detail, dict) else detail
-        except (orjson.JSONDecodeError, AttributeError):
-            detail = raw[:200].decode("utf-8", "replace")
-        message = f"HTTP {status} from {self.url}: {str(detail)[:300]}"
-        if status in (401, 403):
-            where = f"environment variable {self.s.api_key_env}" if self.s.api_key_env else "api_key_env (not set)"
-            message += f" — check the API key in {where}"
-        retryable = status == 429 or status >= 500 or status == 408
-        return BackendError(message, retryable=retryable, retry_after=retry_after, status=status)
 
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:

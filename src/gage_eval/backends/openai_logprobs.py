@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from gage_eval.errors import BackendError
+from gage_eval.errors import BackendError, MalformedReply
 
 _FIELDS = ("tokens", "token_logprobs", "top_logprobs", "text_offset")
 
@@ -47,9 +47,9 @@ def needs_request(context: str, continuation: str) -> bool:
 
 
 def _fail(url: str, problem: str) -> BackendError:
-    return BackendError(f"{url} cannot be used for loglikelihood scoring: {problem}. The endpoint must answer "
-                        "/completions requests with echo=true and logprobs=1 with the prompt tokens' logprobs "
-                        "(vLLM does)", retryable=False, status=200)
+    return MalformedReply(f"{url} cannot be used for loglikelihood scoring: {problem}. The endpoint must answer "
+                          "/completions requests with echo=true and logprobs=1 with the prompt tokens' logprobs "
+                          "(vLLM does)", retryable=False, status=200)
 
 
 def score_reply(data: Any, context: str, continuation: str, url: str, stats: Counter[str]) -> tuple[float, bool]:

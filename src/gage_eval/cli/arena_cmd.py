@@ -101,8 +101,11 @@ def register(app: typer.Typer) -> None:
         except KeyboardInterrupt:
             raise RunInterrupted() from None
         print_leaderboard(result.summary, result.run_dir)
-        if result.status != "completed":
-            raise typer.Exit(1)
+        from gage_eval.cli.exit_codes import exit_code_for
+        from gage_eval.cli.failure_table import print_failures
+
+        print_failures(result.summary)
+        raise typer.Exit(exit_code_for(result))
 
 
 def print_leaderboard(summary: dict[str, Any], run_dir: Path) -> None:

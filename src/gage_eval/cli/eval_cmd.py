@@ -6,6 +6,7 @@ from typing import Any, Optional
 import typer
 import yaml
 
+from gage_eval.cli.run_cmd import MAX_FAILURE_RATE_HELP, NO_PREFLIGHT_HELP
 from gage_eval.errors import RunInterrupted
 
 
@@ -50,6 +51,8 @@ def register(app: typer.Typer) -> None:
         timeout: Optional[float] = typer.Option(None, "--timeout", help="HTTP request timeout (s)"),
         progress: Optional[str] = typer.Option(None, "--progress", help="auto | rich | plain | off"),
         dry_run: bool = typer.Option(False, "--dry-run", help="print the compiled PipelineConfig and exit"),
+        max_failure_rate: Optional[float] = typer.Option(None, "--max-failure-rate", help=MAX_FAILURE_RATE_HELP),
+        no_preflight: bool = typer.Option(False, "--no-preflight", help=NO_PREFLIGHT_HELP),
     ) -> None:
         """Evaluate a model on builtin benchmarks in one command (EvalScope-compatible options)."""
         from gage_eval.config.quick import parse_kv, quick_task
@@ -74,12 +77,13 @@ def register(app: typer.Typer) -> None:
             typer.echo(yaml.safe_dump(compile_quick(task), sort_keys=False, allow_unicode=True))
             return
         from gage_eval.api import run_task
+        from gage_eval.cli.exit_codes import exit_code_for
         from gage_eval.cli.run_cmd import print_result
 
         try:
-            result = run_task(task, progress=progress)
+            result = run_task(task, progress=progress, max_failure_rate=max_failure_rate,
+                              preflight=False if no_preflight else None)
         except KeyboardInterrupt:
             raise RunInterrupted() from None
         print_result(result)
-        if result.status != "completed":
-            raise typer.Exit(1)
+        raise typer.Exit(exit_code_for(result))

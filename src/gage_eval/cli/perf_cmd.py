@@ -1,7 +1,6 @@
 """`gage perf`: stress-test an OpenAI-compatible serving endpoint."""
 from __future__ import annotations
 
-import asyncio
 import math
 import os
 from datetime import datetime
@@ -11,7 +10,7 @@ from typing import Optional
 import typer
 
 from gage_eval.engine import event_loop
-from gage_eval.errors import ConfigError, GageError
+from gage_eval.errors import ConfigError
 
 
 def _load_tokenizer(name: str | None):  # noqa: ANN202 - transformers is optional
@@ -30,19 +29,20 @@ def _load_tokenizer(name: str | None):  # noqa: ANN202 - transformers is optiona
                           fix="give a local tokenizer folder (no hub access here)") from None
 
 
-async def _preflight(url: str, timeout_s: float) -> None:
-    """Fail fast with one clear message when nothing listens, instead of N identical failures."""
-    from urllib.parse import urlsplit
+async def _preflight(url: str, model: str, api: str, headers: dict[str, str], console: object) -> None:
+    """Fail fast with one clear reason (nothing listens, wrong key, a web page) instead of N identical failures;
+    the same check `gage run` makes of its HTTP backends (backends/http_probe.py)."""
+    from gage_eval.backends.http_probe import ProbeTarget, api_root_of, probe_openai
+    from gage_eval.errors import BackendError, PreflightError
 
-
-    parts = urlsplit(url)
+    target = ProbeTarget(api_root=api_root_of(url), post_url=url, model=model, chat=api == "openai-chat",
+                         headers=headers, key_hint="the variable named by --api-key-env")
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, parts.port or 80),
-                                                timeout=min(timeout_s, 5))
-        writer.close()
-    except (OSError, asyncio.TimeoutError) as exc:
-        raise GageError(f"cannot connect to {parts.hostname}:{parts.port}: {exc}", path="--url",
-                        fix="start the server or correct --url") from None
+        warnings = await probe_openai(target)
+    except BackendError as exc:
+        raise PreflightError(exc, backend=url) from None
+    for warning in warnings:
+        console.print(f"[yellow]warning: {warning}[/yellow]")  # type: ignore[attr-defined]
 
 
 def register(app: typer.Typer) -> None:
@@ -71,6 +71,8 @@ def register(app: typer.Typer) -> None:
         percentiles: str = typer.Option("50,90,95,99", "--percentiles"),
         output_dir: Path = typer.Option(Path("runs/perf"), "--output-dir"),
         run_id: Optional[str] = typer.Option(None, "--run-id"),
+        no_preflight: bool = typer.Option(False, "--no-preflight", help="skip the check of --url (connect, "
+                                          "/v1/models or one token) before the load"),
     ) -> None:
         """Measure TTFT, TPOT, ITL, latency and throughput per concurrency level (vLLM's metric names)."""
         from rich.console import Console
@@ -112,7 +114,8 @@ def register(app: typer.Typer) -> None:
         count = (lambda text: len(tok(text, add_special_tokens=False)["input_ids"])) if tok is not None else None
 
         async def go():  # noqa: ANN202
-            await _preflight(url, timeout)
+            if not no_preflight:
+                await _preflight(url, model, api, headers, console)
             return await run_levels(target, requests, plan, headers,
                                     on_level=lambda r: print_level(r, console, pcts), count_tokens=count)
 

@@ -6,7 +6,13 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
+from gage_eval.cli.exit_codes import exit_code_for
+from gage_eval.cli.failure_table import print_failures
 from gage_eval.errors import RunInterrupted, attach_config_file
+
+MAX_FAILURE_RATE_HELP = ("fraction of failed samples (0-1) above which a finished run exits with code 3 "
+                         "[env GAGE_EVAL_MAX_FAILURE_RATE; default 0: any failed sample]")
+NO_PREFLIGHT_HELP = "do not check HTTP backends (connect, /v1/models) before the first sample"
 
 if TYPE_CHECKING:
     from gage_eval.engine.runtime import RunResult
@@ -49,6 +55,7 @@ def print_result(result: RunResult) -> None:
     if unparsed:
         typer.echo("  unparsed answers (scored 0 or left out, see summary.json): "
                    + ", ".join(f"{k}: {n}" for k, n in unparsed.items()))
+    print_failures(s)  # last, so the terminal ends with why anything failed
 
 
 def register(app: typer.Typer) -> None:
@@ -72,6 +79,8 @@ def register(app: typer.Typer) -> None:
         sample_events: bool = typer.Option(False, "--sample-events", help="emit one event per finished sample"),
         metrics_port: Optional[int] = typer.Option(None, "--metrics-port",
                                                    help="serve Prometheus /metrics on 127.0.0.1:PORT during the run"),
+        max_failure_rate: Optional[float] = typer.Option(None, "--max-failure-rate", help=MAX_FAILURE_RATE_HELP),
+        no_preflight: bool = typer.Option(False, "--no-preflight", help=NO_PREFLIGHT_HELP),
     ) -> None:
         """Run an evaluation and write events.jsonl, samples.jsonl and summary.json."""
         result = execute_run(config, {
@@ -79,6 +88,6 @@ def register(app: typer.Typer) -> None:
             "max_samples": max_samples, "prefetch_factor": prefetch_factor, "max_inflight": max_inflight,
             "failure_policy": failure_policy, "use_cache": use_cache or None, "progress": progress,
             "gpus": gpus, "cpus": cpus, "model_path": model_path, "sample_events": sample_events or None,
-            "metrics_port": metrics_port})
-        if result.status != "completed":
-            raise typer.Exit(1)
+            "metrics_port": metrics_port, "max_failure_rate": max_failure_rate,
+            "preflight": False if no_preflight else None})
+        raise typer.Exit(exit_code_for(result))

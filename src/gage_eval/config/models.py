@@ -153,6 +153,13 @@ class ExecutionSpec(Strict):
     failure_policy: FailurePolicy | None = None
 
 
+class RunExecutionSpec(ExecutionSpec):
+    """Run-wide execution settings: the scheduling knobs plus how the run checks and judges itself."""
+
+    preflight: bool | None = None  # check every HTTP backend before the first sample (default on)
+    max_failure_rate: float | None = Field(default=None, ge=0, le=1)  # above it a partial failure exits non-zero
+
+
 class TaskSpec(ExecutionSpec):
     task_id: str
     dataset_id: str = Field(validation_alias=AliasChoices("dataset_id", "dataset_ref"))
@@ -190,7 +197,7 @@ class PipelineConfig(Strict):
     summary_generators: list[Annotated[SummaryGeneratorSpec, _from_str("name", SummaryGeneratorSpec)]] = Field(
         default_factory=list)
     observability: ObservabilitySpec = Field(default_factory=ObservabilitySpec)
-    execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
+    execution: RunExecutionSpec = Field(default_factory=RunExecutionSpec)
 
 
 class TemplateMetadata(BaseModel):

@@ -57,6 +57,9 @@ class ModelCaller:
         self.cache = cache
         self.stats = RequestStats()
         self._identity = backend.identity()
+        # Set when the pre-flight found the backend unusable but the run went on for the response cache:
+        # cache misses then fail at once with that reason instead of retrying a dead server.
+        self.unavailable: BackendError | None = None
 
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
         key = cache_key(self._identity, request) if self.cache else None
@@ -90,6 +93,9 @@ class ModelCaller:
         return [(float(ll), bool(greedy)) for ll, greedy in response.logprobs]
 
     async def _with_retries(self, call: Callable[[], Awaitable[GenerationResponse]]) -> GenerationResponse:
+        if self.unavailable is not None:
+            self.stats.errors += 1
+            raise self.unavailable.clone()
         attempt = 0
         while True:
             attempt += 1

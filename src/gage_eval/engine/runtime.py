@@ -24,13 +24,21 @@ from gage_eval.engine.build import (
     build_prompts,
     plan_tasks,
 )
+from gage_eval.engine.failures import (
+    COMPLETED,
+    DEFAULT_MAX_FAILURE_RATE,
+    FAILED,
+    INTERRUPTED,
+    settle_status,
+)
 from gage_eval.engine.model_call import ModelCaller
+from gage_eval.engine.preflight import preflight_backends
 from gage_eval.engine.response_cache import ResponseCache
 from gage_eval.engine.resume import load_and_compact
 from gage_eval.engine.sample_loop import FailFast, LoopLimits, SampleLoop
 from gage_eval.engine.settings import RunSettings
 from gage_eval.engine.writer import SamplesWriter
-from gage_eval.errors import ConfigError, GageError
+from gage_eval.errors import ConfigError, GageError, PreflightError
 from gage_eval.observability.gauges import Gauge
 from gage_eval.observability.http_sink import HttpSink
 from gage_eval.observability.progress import LoopStats, make_progress
@@ -56,7 +64,7 @@ _SCHEDULING_KEYS = {"concurrency", "prefetch_factor", "max_inflight", "max_sampl
 class RunResult:
     run_id: str
     run_dir: Path
-    status: str  # completed | failed | interrupted
+    status: str  # completed | completed_with_failures | failed | interrupted (engine/failures.py)
     summary: dict[str, Any]
 
     @property
@@ -96,6 +104,23 @@ def _check_same_config(run_dir: Path, digest: str) -> None:
                               path="--run-id", fix="use a new --run-id, or delete the directory to start over")
 
 
+def _pick(*values: Any) -> Any:
+    """The first value that is set: CLI flag, then config, then default."""
+    return next(v for v in values if v is not None)
+
+
+def log_outcome(logger: logging.Logger, run_id: str, run: dict[str, Any], failures: dict[str, Any]) -> None:
+    """logs/run.log says why a run failed, not only the terminal."""
+    for cls in failures.get("classes") or []:
+        logger.warning("%d failed samples: %s (first: %s)", cls["count"], cls["reason"], cls["first_message"])
+    error = run.get("error")
+    if error:
+        logger.error("run %s %s: %s: %s%s", run_id, run["status"], error.get("type"), error.get("message"),
+                     f" — fix: {error['fix']}" if error.get("fix") else "")
+    else:
+        logger.info("run %s %s", run_id, run["status"])
+
+
 class Runtime:
     def __init__(self, cfg: PipelineConfig, settings: RunSettings) -> None:
         self.cfg = cfg
@@ -105,6 +130,7 @@ class Runtime:
         self.run_dir = settings.output_dir / self.run_id
         self.exporter: MetricsExporter | None = None
         self._callers: dict[str, ModelCaller] = {}
+        self.preflight_warnings: list[str] = []
         self.queue_gauge = Gauge("queue_depth")
         self.inflight_gauge = Gauge("inflight")
 
@@ -149,10 +175,12 @@ class Runtime:
         adapters: dict[str, Any] = {}
         writer = SamplesWriter(samples_path, buffered=settings.buffered_writer, threshold=settings.buffer_threshold)
         task_reports: list[dict[str, Any]] = []
-        status, error = "completed", None
+        status, error = COMPLETED, None
         try:
             plans = plan_tasks(cfg, settings)
             callers = self._callers = build_callers(cfg, settings, cache)
+            if _pick(settings.preflight, cfg.execution.preflight, True):
+                self.preflight_warnings = await preflight_backends(callers, cache_on=cache is not None)
             if settings.metrics_port is not None:
                 self.exporter = MetricsExporter("127.0.0.1", settings.metrics_port, run_id=self.run_id).start()
                 log.info("Prometheus metrics on %s", self.exporter.url)
@@ -160,16 +188,22 @@ class Runtime:
             adapters = build_adapters(cfg, RoleResources(callers, build_prompts(cfg), pool_size, self.run_dir))
             for plan in plans:
                 task_reports.append(await self._run_task(plan, adapters, writer, trace, resume))
+        except PreflightError as exc:  # the run stops before any sample; the CLI reports it from summary.json
+            status, error = FAILED, {"type": "PreflightError", "reason": exc.reason, "backend": exc.backend,
+                                     "message": exc.message, "fix": exc.fix}
         except FailFast as exc:
-            status, error = "failed", {"type": "FailFast", "message": str(exc), "sample_id": exc.sample_id}
+            status, error = FAILED, {"type": "FailFast", "reason": exc.error.get("reason"), "message": str(exc),
+                                     "sample_id": exc.sample_id,
+                                     "fix": exc.error.get("fix") or "see the sample's error in samples.jsonl"}
         except asyncio.CancelledError:
-            status, error = "interrupted", {"type": "Interrupted", "message": "stopped by the user"}
+            status, error = INTERRUPTED, {"type": "Interrupted", "message": "stopped by the user",
+                                          "fix": "rerun the same command with the same --run-id to resume"}
             raise
-        except GageError:
-            status = "failed"
+        except GageError as exc:
+            status, error = FAILED, {"type": type(exc).__name__, "message": exc.render(), "fix": exc.fix}
             raise
         except Exception as exc:
-            status, error = "failed", {"type": type(exc).__name__, "message": str(exc)}
+            status, error = FAILED, {"type": type(exc).__name__, "message": str(exc), "fix": None}
             raise
         finally:
             writer.close()
@@ -181,7 +215,11 @@ class Runtime:
                 self.exporter.stop()
             summary = self._write_summary(status, error, started, time.monotonic() - t0, digest, task_reports,
                                           callers, cache)
-            trace.emit("run_end", {"status": status, "error": error, "sample_count": summary["sample_count"]})
+            run = summary["run"]
+            status = run["status"]
+            trace.emit("run_end", {"status": status, "error": run["error"], "sample_count": summary["sample_count"],
+                                   "failed": summary["failures"]["total"], "failure_rate": run["failure_rate"]})
+            log_outcome(log, self.run_id, run, summary["failures"])
             await trace.aclose()
             if cache:
                 cache.close()
@@ -265,8 +303,12 @@ class Runtime:
         tasks = [{**{k: v for k, v in r.items() if k != "aggregations"}, **body["tasks"].get(r["task_id"], {})}
                  for r in task_reports]
         extra = self.cfg.metadata.model_extra or {}  # which builtin template versions this run compiled from
+        threshold = _pick(self.settings.max_failure_rate, self.cfg.execution.max_failure_rate,
+                          DEFAULT_MAX_FAILURE_RATE)
+        status, error, verdict = settle_status(status, error, body["sample_count"], body["failures"], threshold)
         summary = {
-            "run": {"run_id": self.run_id, "status": status, "error": error, "config_name": self.cfg.metadata.name,
+            "run": {"run_id": self.run_id, "status": status, "error": error, **verdict,
+                    "preflight_warnings": self.preflight_warnings, "config_name": self.cfg.metadata.name,
                     "template": extra.get("template"), "templates": extra.get("templates"),
                     "results_digest": digest, "started_at": started.isoformat(timespec="seconds"),
                     "resources": {"gpus": self.settings.gpus, "cpus": self.settings.cpus,

@@ -39,6 +39,8 @@ class RunSettings(BaseModel):
     max_attempts: int = Field(default=5, ge=1)
     retry_base_delay_s: float = Field(default=0.5, ge=0)
     sample_events: bool = False
+    preflight: bool | None = None  # None: the config's execution.preflight, else on
+    max_failure_rate: float | None = Field(default=None, ge=0, le=1)  # None: execution.max_failure_rate, else 0
     metrics_port: int | None = Field(default=None, ge=0, le=65535)  # Prometheus /metrics during the run
     base_dir: Path | None = None  # directory of the config file, for relative dataset paths
     summary_generators: list[str] = Field(default_factory=list)
@@ -54,6 +56,7 @@ ENV_MAP: dict[str, str] = {
     "GAGE_EVAL_REPORT_HTTP_URL": "http_report_url",
     "GAGE_EVAL_ENABLE_BUFFERED_WRITER": "buffered_writer",
     "GAGE_EVAL_BUFFER_THRESHOLD": "buffer_threshold",
+    "GAGE_EVAL_MAX_FAILURE_RATE": "max_failure_rate",
 }
 
 

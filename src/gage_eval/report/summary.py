@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from gage_eval.engine.failures import FailureTally
 from gage_eval.metrics.aggregate import MetricAggregator
 
 _PACKAGES = ("gage-eval", "pydantic", "aiohttp", "datasets", "numpy", "orjson", "jinja2", "transformers", "torch")
@@ -44,6 +45,7 @@ class _TaskTally:
         self.ok = 0
         self.failed = 0
         self.fail_reasons: Counter[str] = Counter()
+        self.classes = FailureTally()
 
     def add(self, record: dict[str, Any]) -> None:
         if record.get("status") == "ok":
@@ -52,6 +54,7 @@ class _TaskTally:
             self.failed += 1
             err = record.get("error") or {}
             self.fail_reasons[f"{err.get('step', '?')}:{err.get('type', '?')}"] += 1
+            self.classes.add(record)
         if record.get("metrics"):
             self.agg.add(record["metrics"])
 
@@ -73,13 +76,17 @@ def aggregate_samples(path: Path, task_aggregations: dict[str, dict[str, str]],
         for gen in generators.values():
             gen.add(record)
     tasks = {tid: {"sample_count": t.ok + t.failed, "ok": t.ok, "failed": t.failed,
-                   "metrics": t.agg.results(), "failures": dict(t.fail_reasons)} for tid, t in tallies.items()}
+                   "metrics": t.agg.results(), "failures": dict(t.fail_reasons),
+                   "failure_classes": t.classes.as_list()} for tid, t in tallies.items()}
     failures: Counter[str] = Counter()
+    classes = FailureTally()
     for t in tallies.values():
         failures.update(t.fail_reasons)
+        classes.merge(t.classes)
     return {"tasks": tasks, "metrics": overall.results(),
             "sample_count": sum(t.ok + t.failed for t in tallies.values()),
-            "failures": {"total": sum(t.failed for t in tallies.values()), "by_reason": dict(failures)},
+            "failures": {"total": sum(t.failed for t in tallies.values()), "by_reason": dict(failures),
+                         "classes": classes.as_list()},
             "generators": {name: gen.result() for name, gen in generators.items()}}
 
 

@@ -38,10 +38,14 @@ class StepChain:
 
 def describe_error(step: str, exc: BaseException) -> dict[str, Any]:
     kind = type(exc).__name__
-    out: dict[str, Any] = {"step": step, "type": kind, "message": str(exc)[:2000]}
+    # `reason` is the failure class of the failure table and summary.json; a backend names its own.
+    out: dict[str, Any] = {"step": step, "type": kind, "reason": kind, "message": str(exc)[:2000]}
     if isinstance(exc, BackendError):
+        out["reason"] = exc.reason
         out["status"] = exc.status
         out["retryable"] = exc.retryable
+        if exc.fix:
+            out["fix"] = exc.fix
     else:
         out["traceback"] = "".join(traceback.format_exception(exc, limit=-3))[-2000:]
     return out

@@ -45,7 +45,10 @@ class TestServerConfig(BaseModel):
     slow_body_ms: float = Field(default=0.0, ge=0)
     fail_first_n: int = Field(default=0, ge=0)
     stream_cut_after: int | None = Field(default=None, ge=0)  # close SSE streams after N tokens, no [DONE]
-    require_api_key: str | None = None
+    require_api_key: str | None = None  # also guards /v1/models, as vLLM's --api-key does
+    # Deterministic faults: a request whose prompt contains a key is answered with that HTTP status.
+    fail_prompts: dict[str, int] = Field(default_factory=dict)
+    web_page: bool = False  # a web server, not an API: every path answers an HTML page (a misconfigured URL)
     seed: int = 0
     script: Any = None  # Script: callable(request) -> answer (a list: the n choices), {substring: answer}, or a list cycled
     verbatim: bool = False  # scripted answers as written (newlines kept), not re-tokenized on whitespace
@@ -125,11 +128,21 @@ class OpenAITestServer:
                 "text_offset": list(itertools.accumulate([0] + [len(t) + 1 for t in tokens[:-1]]))}
 
     # -- faults ------------------------------------------------------------------------------------
-    def _fault(self, request: web.Request) -> web.Response | str | None:
-        cfg = self.config
-        if cfg.require_api_key is not None and request.headers.get("Authorization") != f"Bearer {cfg.require_api_key}":
+    def _unauthorized(self, request: web.Request) -> web.Response | None:
+        key = self.config.require_api_key
+        if key is not None and request.headers.get("Authorization") != f"Bearer {key}":
             return web.json_response({"error": {"message": "invalid api key", "type": "invalid_request_error"}},
                                      status=401)
+        return None
+
+    def _fault(self, request: web.Request, prompt: str) -> web.Response | str | None:
+        cfg = self.config
+        denied = self._unauthorized(request)
+        if denied is not None:
+            return denied
+        status = next((code for key, code in cfg.fail_prompts.items() if key in prompt), None)
+        if status is not None:
+            return web.json_response({"error": {"message": f"injected HTTP {status}"}}, status=status)
         if self.requests <= cfg.fail_first_n:
             return web.json_response({"error": {"message": "warming up"}}, status=503)
         roll = self._rng.random()
@@ -152,7 +165,7 @@ class OpenAITestServer:
             body = orjson.loads(await request.read())
         except orjson.JSONDecodeError:
             return self._count(web.json_response({"error": {"message": "body is not JSON"}}, status=400))
-        fault = self._fault(request)
+        fault = self._fault(request, self._prompt(body, chat))
         if fault == "drop":
             self.dropped += 1
             if request.transport is not None:
@@ -279,11 +292,21 @@ class OpenAITestServer:
         return web.Response(text="ok")
 
     async def _models(self, request: web.Request) -> web.Response:
+        denied = self._unauthorized(request)
+        if denied is not None:
+            return denied
         return web.json_response({"object": "list", "data": [{"id": "test-model", "object": "model"}]})
 
     # -- lifecycle ---------------------------------------------------------------------------------
+    async def _page(self, request: web.Request) -> web.Response:
+        return web.Response(text="<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>",
+                            content_type="text/html")
+
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        if self.config.web_page:
+            app.router.add_route("*", "/{tail:.*}", self._page)
+            return app
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/completions", self._completions)
         app.router.add_get("/v1/models", self._models)
@@ -357,7 +380,7 @@ def start_server_process(**options: Any) -> Iterator[tuple[subprocess.Popen, str
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="OpenAI-compatible test server")
     for name, field in TestServerConfig.model_fields.items():
-        if name in ("script", "echo_prompt", "token_logprob", "alt_logprob"):
+        if name in ("script", "echo_prompt", "token_logprob", "alt_logprob", "fail_prompts"):
             continue
         ap.add_argument(f"--{name.replace('_', '-')}", type=type(field.default) if field.default is not None else str,
                         default=field.default)

@@ -257,7 +257,7 @@
       else if (body.rows.length || !state.rows.length) setRows(state.rows.concat(body.rows));
       state.complete = body.complete;
       const status = $("run-status");
-      status.textContent = body.status; status.className = "badge status-" + body.status;
+      status.textContent = body.status.replace(/_/g, " "); status.className = "badge status-" + body.status;
       const when = new Date().toLocaleTimeString();
       $("live-status").textContent = body.complete
         ? (page.live ? "· run finished at " + when + " — reload for the final summary" : "")
