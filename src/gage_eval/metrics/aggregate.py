@@ -13,6 +13,25 @@ from typing import Any
 
 BOOTSTRAP_ROUNDS = 1000
 _BOOTSTRAP_MAX_N = 20_000
+Z95 = 1.959963984540054  # NormalDist().inv_cdf(0.975): the exact quantile, so intervals match scipy's
+WILSON = "wilson score interval"
+NORMAL = "normal approximation (mean ± 1.96 stderr)"
+NORMAL_CLIPPED = NORMAL + ", clipped to [0, 1]"
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> list[float]:
+    """95% Wilson score interval of a proportion (no continuity correction, as scipy's `method='wilson'`).
+
+    Why not mean ± 1.96 stderr: at 0/n, n/n or small n the normal interval collapses to zero width or leaves
+    [0, 1]; the Wilson interval always lies inside [0, 1], contains the observed proportion and has close
+    to nominal coverage (Brown, Cai & DasGupta 2001).
+    """
+    p = successes / n
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    # Rounding can push an end a hair past the observed proportion or [0, 1]; neither is meaningful.
+    return [max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))]
 
 
 def median_ci(ordered: list[float]) -> tuple[list[float], str]:
@@ -38,6 +57,9 @@ class RunningStat:
     def __init__(self, aggregation: str = "mean") -> None:
         self.aggregation = aggregation
         self.values = array("d")
+        # Whether every value so far is 0/1 (a proportion: Wilson interval) or within [0, 1] (CI clipped).
+        self.binary = True
+        self.unit_range = True
 
     def add(self, x: float | list[float] | None) -> None:
         # A list is several observations of one sample (e.g. IFEval's per-instruction results): they are
@@ -48,7 +70,12 @@ class RunningStat:
             return
         if x is None or math.isnan(x):
             return
-        self.values.append(float(x))
+        x = float(x)
+        if x != 0.0 and x != 1.0:
+            self.binary = False
+            if not 0.0 <= x <= 1.0:
+                self.unit_range = False
+        self.values.append(x)
 
     @property
     def n(self) -> int:
@@ -65,15 +92,26 @@ class RunningStat:
         variance = math.fsum((x - mu) ** 2 for x in self.values) / (self.n - 1)
         return math.sqrt(variance / self.n)
 
+    def mean_ci(self, mean: float, stderr: float | None) -> tuple[list[float] | None, str | None]:
+        """The 95% interval of a mean; stderr itself stays the sample stderr, as lm-eval reports it."""
+        if self.binary:
+            return wilson_interval(round(math.fsum(self.values)), self.n), WILSON
+        if stderr is None:
+            return None, None
+        low, high = mean - Z95 * stderr, mean + Z95 * stderr
+        if self.unit_range:  # a mean of values in [0, 1] (e.g. MC2 probabilities) cannot leave [0, 1]
+            return [max(0.0, low), min(1.0, high)], NORMAL_CLIPPED
+        return [low, high], NORMAL
+
     def result(self) -> dict[str, Any]:
         out: dict[str, Any] = {"value": None, "stderr": None, "count": self.n, "aggregation": self.aggregation}
         if self.n == 0:
             return out
         if self.aggregation == "mean":
             out["value"], out["stderr"] = self.mean(), self.stderr()
-            if out["stderr"] is not None:
-                half = 1.96 * out["stderr"]
-                out["ci95"] = [out["value"] - half, out["value"] + half]
+            ci, method = self.mean_ci(out["value"], out["stderr"])
+            if ci is not None:
+                out["ci95"], out["ci_method"] = ci, method
         elif self.aggregation == "sum":
             out["value"] = math.fsum(self.values)
         elif self.aggregation in ("min", "max"):
