@@ -38,14 +38,12 @@ def execute_run(config: Path, flags: dict[str, Any]) -> RunResult:
 
 
 def print_result(result: RunResult) -> None:
+    from gage_eval.report.results_table import run_results_text
+
     s = result.summary
     typer.echo(f"run {result.run_id}: {result.status}, {s['sample_count']} samples, "
                f"{s['failures']['total']} failed -> {result.run_dir}")
-    for task in s["tasks"]:
-        for name, agg in task.get("metrics", {}).items():
-            value, err = agg.get("value"), agg.get("stderr")
-            shown = "n/a" if value is None else f"{value:.4f}" + (f" ± {err:.4f}" if err is not None else "")
-            typer.echo(f"  {task['task_id']}  {name}: {shown}  (n={agg.get('count', 0)})")
+    typer.echo(run_results_text(result.run_dir, s))  # the lm-eval style results table (also results.md)
     sections = s.get("summary_generators") or {}
     for key, lc in sections.items():
         if key.startswith("alpaca_eval_lc") and lc.get("length_controlled_winrate") is not None:

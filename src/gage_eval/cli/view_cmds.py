@@ -18,10 +18,13 @@ def _run_dir(path: Path) -> Path:
 def register(app: typer.Typer) -> None:
     @app.command("report")
     def report(run_dir: Path = typer.Argument(..., help="runs/<run_id>")) -> None:
-        """Regenerate report.html from a run's artifacts."""
+        """Regenerate report.html (and results.md) from a run's artifacts."""
+        from gage_eval.report.results_table import write_results_markdown
         from gage_eval.report.standalone import write_report
 
         typer.echo(f"wrote {write_report(_run_dir(run_dir))}")
+        if (run_dir / "summary.json").exists():
+            typer.echo(f"wrote {write_results_markdown(run_dir)}")
 
     @app.command("compare")
     def compare(run_a: Path = typer.Argument(...), run_b: Path = typer.Argument(...)) -> None:

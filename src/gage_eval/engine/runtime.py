@@ -46,6 +46,7 @@ from gage_eval.observability.prometheus import MetricsExporter
 from gage_eval.observability.trace import EventSink, EventTrace, FileSink
 from gage_eval.redact import redact
 from gage_eval.registry import registry
+from gage_eval.report.results_table import write_results_markdown
 from gage_eval.report.standalone import write_report
 from gage_eval.report.summary import (
     aggregate_samples,
@@ -333,6 +334,10 @@ class Runtime:
             write_report(self.run_dir)
         except Exception as exc:  # noqa: BLE001 - a report problem must never cost the run its results
             log.warning("report.html not written: %s (regenerate with `gage report %s`)", exc, self.run_dir)
+        try:
+            write_results_markdown(self.run_dir, summary)
+        except Exception as exc:  # noqa: BLE001 - as above: results.md is a view of summary.json
+            log.warning("results.md not written: %s (regenerate with `gage report %s`)", exc, self.run_dir)
         return summary
 
     def _task_sinks(self, task_id: str, summary: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 BOOTSTRAP_ROUNDS = 1000
 _BOOTSTRAP_MAX_N = 20_000
 Z95 = 1.959963984540054  # NormalDist().inv_cdf(0.975): the exact quantile, so intervals match scipy's
-WILSON = "wilson score interval"
+WILSON = "Wilson score interval"
 NORMAL = "normal approximation (mean ± 1.96 stderr)"
 NORMAL_CLIPPED = NORMAL + ", clipped to [0, 1]"
 
