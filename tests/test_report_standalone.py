@@ -89,8 +89,12 @@ def test_report_of_a_real_run_matches_summary_and_filters_change_the_list(tmp_pa
         for heading in ("MESSAGES", "MODEL OUTPUT", "JUDGE OUTPUT", "METRICS"):
             assert heading in detail.upper()
         assert "say 0" in detail and "exact_match" in detail
-        page.wait_for_selector("#chart-task-scores .main-svg")
-        page.wait_for_selector("#chart-latency .main-svg")
+        # The inline SVG charts are drawn: one bar per task and score metric, with its CI whisker, 40 bins.
+        assert page.locator("#chart-task-scores svg rect.bar").count() == len(summary["tasks"])
+        assert page.locator("#chart-task-scores svg path.whisker").count() == len(summary["tasks"])
+        assert page.locator("#chart-latency svg rect.bar").count() == 40
+        box = page.locator("#chart-task-scores svg").bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 100
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     assert (tmp_path / "report.png").stat().st_size > 10_000
 

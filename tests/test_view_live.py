@@ -65,7 +65,7 @@ def test_a_running_run_streams_new_samples_without_reload(tmp_path: Path) -> Non
             page.wait_for_function("document.getElementById('sample-count').textContent === '3 of 3 samples'")
             assert page.inner_text("#run-status") == "running"
             assert "live: 3 samples" in page.inner_text("#live-status")
-            assert "summary.json is missing (the run is still in progress)" in page.inner_text("#notices")
+            assert "run in progress" in page.inner_text("#notices")
             with (run_dir / "samples.jsonl").open("ab") as fh:
                 fh.write(lines[3][30:] + b"".join(lines[4:]))
             page.wait_for_function("document.getElementById('sample-count').textContent === '12 of 12 samples'",

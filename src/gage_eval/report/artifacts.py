@@ -30,6 +30,7 @@ class RunInfo:
     status: str = "unknown"
     missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # informational, e.g. "in progress"
 
     @property
     def running(self) -> bool:
@@ -179,9 +180,13 @@ def load_run(run_dir: Path) -> RunInfo:
         info.missing.append("samples.jsonl")
     info.status = _status(info)
     if info.summary is None and "summary.json" in info.missing:
-        why = "the run is still in progress" if info.running else "the run was killed or has not finished"
-        info.warnings.insert(0, f"summary.json is missing ({why}): metrics below are computed from the "
-                                "samples recorded so far")
+        if info.running:  # summary.json is written when the run ends: nothing is wrong
+            info.missing.remove("summary.json")
+            info.notes.append("run in progress: metrics below are computed from the samples recorded so far "
+                              "and update as samples finish")
+        else:
+            info.warnings.insert(0, "summary.json is missing (the run was killed or has not finished): metrics "
+                                    "below are computed from the samples recorded so far")
     return info
 
 

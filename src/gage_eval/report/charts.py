@@ -1,18 +1,13 @@
-"""Plotly figure specs as plain dicts (rendered by the bundled plotly.js, no Python plotly objects)."""
+"""The report's charts as inline SVG (see report/svg.py for why not plotly.js)."""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+from markupsafe import Markup
 
+from gage_eval.report import svg
 from gage_eval.report.samples import _NON_SCORE
-
-_LAYOUT = {"height": 300, "margin": {"l": 50, "r": 20, "t": 40, "b": 60}, "paper_bgcolor": "rgba(0,0,0,0)",
-           "plot_bgcolor": "rgba(0,0,0,0)", "font": {"size": 12}}
-
-
-def _layout(title: str, **extra: Any) -> dict[str, Any]:
-    return {**_LAYOUT, "title": {"text": title, "font": {"size": 14}}, **extra}
 
 
 def score_metric_names(tasks: list[dict[str, Any]]) -> list[str]:
@@ -25,27 +20,25 @@ def score_metric_names(tasks: list[dict[str, Any]]) -> list[str]:
     return list(names)
 
 
-def task_scores(tasks: list[dict[str, Any]]) -> dict[str, Any] | None:
+def task_scores(tasks: list[dict[str, Any]]) -> Markup | None:
+    """One group of bars per task, one bar per score metric, whiskers = the metric's 95% CI (Wilson for 0/1)."""
     names = score_metric_names(tasks)
     if not names:
         return None
-    traces = []
+    categories = [str(t.get("task_id")) for t in tasks]
+    series = []
     for name in names:
-        xs, ys, errs = [], [], []
+        values, intervals = [], []
         for task in tasks:
             agg = (task.get("metrics") or {}).get(name) or {}
-            if agg.get("value") is None:
-                continue
-            xs.append(task.get("task_id"))
-            ys.append(agg["value"])
-            errs.append(1.96 * agg["stderr"] if agg.get("stderr") is not None else 0.0)
-        traces.append({"type": "bar", "name": name, "x": xs, "y": ys,
-                       "error_y": {"type": "data", "array": errs, "visible": True}})
-    return {"data": traces, "layout": _layout("Scores per task (bars: 95% CI)", barmode="group",
-                                              yaxis={"range": [0, 1.05]})}
+            values.append(agg.get("value"))
+            ci = agg.get("ci95")
+            intervals.append((max(0.0, ci[0]), min(1.0, ci[1])) if ci and None not in ci else None)
+        series.append(svg.BarSeries(name, values, intervals))
+    return svg.bar_chart("Scores per task (whiskers: 95% CI)", categories, series, y_label="score", y_range=(0, 1))
 
 
-def latency_histogram(latencies: list[float], bins: int = 40) -> dict[str, Any] | None:
+def latency_histogram(latencies: list[float], bins: int = 40) -> Markup | None:
     """Binned in Python so the page carries 40 bars, not one value per sample."""
     arr = np.asarray([x for x in latencies if x is not None], dtype=float)
     if arr.size == 0:
@@ -54,32 +47,22 @@ def latency_histogram(latencies: list[float], bins: int = 40) -> dict[str, Any] 
     hi = float(np.percentile(arr, 99.5)) if arr.size > 200 else float(arr.max())
     lo = float(arr.min())
     counts, edges = np.histogram(np.clip(arr, lo, hi), bins=bins, range=(lo, hi if hi > lo else lo + 1.0))
-    centers = ((edges[:-1] + edges[1:]) / 2).round(3).tolist()
     p50, p95 = (float(v) for v in np.percentile(arr, [50, 95]))
-    return {"data": [{"type": "bar", "x": centers, "y": counts.tolist(), "name": "samples",
-                      "width": float(edges[1] - edges[0])}],
-            "layout": _layout(f"Model latency, ms (n={arr.size}, p50 {p50:.1f}, p95 {p95:.1f})",
-                              xaxis={"title": {"text": "ms"}}, yaxis={"title": {"text": "samples"}}, bargap=0.05)}
+    return svg.histogram(f"Model latency (n={arr.size:,}, p50 {p50:.1f} ms, p95 {p95:.1f} ms)",
+                         edges.round(3).tolist(), counts.tolist(), x_label="ms")
 
 
-def failures_by_reason(by_reason: dict[str, int]) -> dict[str, Any] | None:
+def failures_by_reason(by_reason: dict[str, int]) -> Markup | None:
     if not by_reason:
         return None
-    items = sorted(by_reason.items(), key=lambda kv: kv[1])
-    return {"data": [{"type": "bar", "orientation": "h", "x": [v for _, v in items], "y": [k for k, _ in items],
-                      "marker": {"color": "#c0392b"}}],
-            "layout": _layout("Failures by reason (step:error type)", margin={"l": 200, "r": 20, "t": 40, "b": 40})}
+    items = sorted(by_reason.items(), key=lambda kv: -kv[1])
+    return svg.hbar_chart("Failures by reason (step:error type)", [k for k, _ in items], [v for _, v in items])
 
 
-def step_chart(series: dict[str, list[tuple[int, float, str]]], title: str) -> dict[str, Any] | None:
+def step_chart(series: dict[str, list[tuple[int, float, str]]], title: str) -> Markup | None:
     """Score vs checkpoint step: one line per (series, task/metric) key."""
     if not series:
         return None
-    traces = []
-    for name, points in sorted(series.items()):
-        points = sorted(points)
-        traces.append({"type": "scatter", "mode": "lines+markers", "name": name, "x": [p[0] for p in points],
-                       "y": [p[1] for p in points], "text": [p[2] for p in points],
-                       "hovertemplate": "%{text}<br>step %{x}: %{y:.4f}<extra></extra>"})
-    return {"data": traces, "layout": _layout(title, height=360, xaxis={"title": {"text": "step"}},
-                                              yaxis={"title": {"text": "score"}})}
+    lines = [svg.LineSeries(name, [p[0] for p in sorted(points)], [p[1] for p in sorted(points)],
+                            [p[2] for p in sorted(points)]) for name, points in sorted(series.items())]
+    return svg.line_chart(title, lines, x_label="checkpoint step", y_label="score")

@@ -25,7 +25,7 @@ _RIGHT = {"n-shot", "Value", "Stderr", "n"}
 
 def metric_unit(name: str) -> str | None:
     """The unit of a metric's values, for labels: latency metrics are in ms (model_output.latency_ms)."""
-    base = name.rsplit(".", 1)[-1].lower()
+    base = name.rsplit("/", 1)[-1].rsplit(".", 1)[-1].strip().lower()  # "task / metric" and "metric.sub" too
     if base.startswith("latency") or base.endswith("_ms"):
         return "ms"
     if base.endswith("_s") or base.endswith("_seconds"):

@@ -1,4 +1,4 @@
-"""report.html: a self-contained page (inline CSS, JS, plotly.js and data) that opens from disk offline.
+"""report.html: a self-contained page (inline CSS, JS, SVG charts and data) that opens from disk offline.
 
 Samples are not inlined as DOM: rows (a few fields per sample) and full records travel as gzip+base64
 blobs that the page decodes on demand, one chunk of records when a sample is opened, so a
@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from gage_eval.report import charts
 from gage_eval.report.artifacts import RunInfo, effective_summary, load_run
+from gage_eval.report.results_table import metric_label
 from gage_eval.report.samples import ROW_FIELDS, SampleScanner, trim
 
 CHUNK_SIZE = 500
@@ -32,6 +33,7 @@ def environment() -> jinja2.Environment:
                              undefined=jinja2.ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["json_script"] = json_script
     env.filters["num"] = format_number
+    env.filters["metric_label"] = metric_label
     return env
 
 
@@ -53,15 +55,6 @@ def format_number(value: Any, digits: int = 4) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return f"{value:.{digits}f}" if abs(value) < 1e6 else f"{value:.4g}"
-
-
-@functools.lru_cache(maxsize=1)
-def plotly_js() -> str | None:
-    try:
-        from plotly.offline import get_plotlyjs
-    except ImportError:
-        return None  # charts are then replaced by a note; everything else works
-    return get_plotlyjs()
 
 
 MAX_STATIC_ROWS = 100_000
@@ -121,7 +114,9 @@ def report_context(info: RunInfo, scan: SampleScanner) -> dict[str, Any]:
             "metric_rows": metric_rows(summary, scan.primary),
             "overall": summary.get("metrics") or {}, "models": info.models(),
             "health": (summary.get("runtime_health") or {}).get("backends") or {},
-            "warnings": [*info.warnings, *scan.warnings()], "missing": info.missing,
+            # A run in progress has a line being written and no summary.json yet: normal, so said calmly.
+            "warnings": [*info.warnings, *([] if info.running else scan.warnings())], "missing": info.missing,
+            "notes": info.notes,
             "figures": {k: v for k, v in figures.items() if v is not None}, "row_count": len(scan.rows),
             "page": {"tasks": task_order, "primary": scan.primary, "fields": list(ROW_FIELDS)}}
 
@@ -141,7 +136,7 @@ def render_report(run_dir: Path) -> str:
                                "`gage view` shows every sample")
     ctx["page"].update(mode="static", chunkSize=CHUNK_SIZE, chunks=len(chunker.chunks), live=False)
     return environment().get_template("report.html.j2").render(
-        **ctx, mode="static", css=asset("report.css"), js=asset("report.js"), plotly=plotly_js(),
+        **ctx, mode="static", css=asset("report.css"), js=asset("report.js"),
         rows_blob=_blob(scan.rows), chunks=chunker.chunks)
 
 

@@ -1,12 +1,12 @@
 """The FastAPI app of `gage view`: runs, live run pages, comparisons, leaderboard. Binds 127.0.0.1 only."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from gage_eval.report.charts import step_chart
 from gage_eval.report.compare import compare_runs
 from gage_eval.report.standalone import render_report
 from gage_eval.view import pages
@@ -54,20 +54,16 @@ def create_app(runs_dir: Path) -> FastAPI:
     @app.get("/leaderboard", response_class=HTMLResponse)
     def leaderboard(metric: str | None = None) -> str:
         runs = list_runs(root)
-        metrics = sorted({m for r in runs for m in ((r.summary or {}).get("metrics") or {})})
-        metric = metric or (metrics[0] if metrics else None)
+        metrics = sorted({m for r in runs for m in r.task_metrics()})
+        metric = metric if metric in metrics else (metrics[0] if metrics else None)
         return pages.leaderboard_page(runs, metric, metrics, _step_chart(runs, metric))
 
     return app
 
 
 def _step_chart(runs: list, metric: str | None) -> str:
-    points = sorted((r.step, r.metric(metric), r.run_id) for r in runs
-                    if metric and r.step is not None and r.metric(metric) is not None)
+    points = [(r.step, r.metric(metric), r.run_id) for r in runs
+              if metric and r.step is not None and r.metric(metric) is not None]
     if len(points) < 2:
         return ""
-    data = {"x": [p[0] for p in points], "y": [p[1] for p in points], "text": [p[2] for p in points],
-            "mode": "lines+markers", "type": "scatter"}
-    layout = {"title": {"text": f"{metric} vs checkpoint step"}, "xaxis": {"title": {"text": "step"}}, "height": 360}
-    return (f"<div id='step-chart'></div><script>Plotly.newPlot('step-chart', [{json.dumps(data)}], "
-            f"{json.dumps(layout)}, {{displaylogo: false}});</script>")
+    return f"<div id='step-chart'>{step_chart({metric: points}, f'{metric} vs checkpoint step')}</div>"

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from gage_eval.report.artifacts import is_run_dir, load_run
 from gage_eval.report.samples import ROW_FIELDS, SampleScanner
-from gage_eval.report.standalone import asset, environment, plotly_js, report_context
+from gage_eval.report.standalone import asset, environment, report_context
 
 POLL_MS = 1000
 _STATIC = {"report.css": ("report.css", "text/css"), "report.js": ("report.js", "text/javascript")}
@@ -51,6 +51,13 @@ def _not_found(run_id: str, root: Path) -> JSONResponse:
     return JSONResponse({"detail": f"no run named '{run_id}' in {root}"}, status_code=404)
 
 
+def _progress(partial: dict[str, Any]) -> dict[str, Any]:
+    keep = ("value", "stderr", "ci95", "count")
+    return {"sample_count": partial["sample_count"], "failed": partial["failures"]["total"],
+            "metrics": {t["task_id"]: {name: {k: agg.get(k) for k in keep} for name, agg in t["metrics"].items()}
+                        for t in partial["tasks"]}}
+
+
 def live_router(runs_dir: Path) -> APIRouter:
     root = runs_dir.resolve()
     scanners = _Scanners()
@@ -58,13 +65,11 @@ def live_router(runs_dir: Path) -> APIRouter:
 
     @router.get("/live/static/{name}")
     def static(name: str) -> Response:
-        if name == "plotly.min.js":
-            return Response(plotly_js() or "", media_type="text/javascript",
-                            headers={"Cache-Control": "max-age=86400"})
         if name not in _STATIC:
             return Response(status_code=404)
         file, media = _STATIC[name]
-        return Response(asset(file), media_type=media)
+        # Loaded once per browser session, not inlined into every page (the static report inlines them).
+        return Response(asset(file), media_type=media, headers={"Cache-Control": "max-age=3600"})
 
     @router.get("/live/{run_id}", response_class=HTMLResponse)
     def run_page(run_id: str) -> Response:
@@ -96,6 +101,8 @@ def live_router(runs_dir: Path) -> APIRouter:
             body: dict[str, Any] = {"epoch": scan.epoch, "rows": scan.rows[max(0, begin):], "total": len(scan.rows),
                                     "fields": list(ROW_FIELDS), "status": info.status,
                                     "complete": not info.running, "warnings": scan.warnings()}
+            if info.summary is None:  # in progress (or killed): the figures the page shows, from this scan
+                body["progress"] = _progress(scan.partial_summary())
         return JSONResponse(body)
 
     @router.get("/api/live/{run_id}/samples/{index}")

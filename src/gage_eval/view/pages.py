@@ -5,6 +5,7 @@ import html
 from typing import Any
 
 from gage_eval.report.compare import MetricComparison
+from gage_eval.report.results_table import metric_label
 from gage_eval.view.runs import RunEntry
 
 _STYLE = """<style>body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
@@ -12,7 +13,8 @@ header{background:#1d2330;color:#fff;padding:12px 24px}header a{color:#fff;margi
 main{padding:16px 24px}table{border-collapse:collapse;font-size:13px;background:#fff}
 td,th{border-bottom:1px solid #eceef2;padding:5px 10px;text-align:left}th{background:#fafbfc}
 td.num{text-align:right;font-variant-numeric:tabular-nums}.sig{font-weight:600;color:#9b1c1c}.nsig{color:#666}
-.note{background:#fff4e5;border:1px solid #f5c37a;padding:8px 12px;border-radius:6px}</style>"""
+.note{background:#fff4e5;border:1px solid #f5c37a;padding:8px 12px;border-radius:6px}
+svg.gage-chart{width:100%;max-width:800px;height:auto;background:#fff}</style>"""
 
 
 def e(value: Any) -> str:
@@ -35,14 +37,14 @@ def runs_page(runs: list[RunEntry]) -> str:
                                  "and open <code>gage view DIR</code>.</p>")
     rows = []
     for r in runs:
-        metrics = ", ".join(f"{k} {num(v.get('value'))}" for k, v in ((r.summary or {}).get("metrics") or {}).items())
+        metrics = "<br>".join(f"{e(metric_label(k))} <b>{num(v)}</b>" for k, v in r.task_metrics().items())
         count = (r.summary or {}).get("sample_count", "?")
         rows.append(f"<tr><td><input type='checkbox' name='runs' value='{e(r.run_id)}'></td>"
                     f"<td><a href='/live/{e(r.run_id)}'>{e(r.run_id)}</a></td><td>{e(r.status)}</td>"
-                    f"<td class='num'>{e(count)}</td><td>{e(metrics)}</td>"
+                    f"<td class='num'>{e(count)}</td><td class='metrics'>{metrics}</td>"
                     f"<td><a href='/runs/{e(r.run_id)}/report.html'>report.html</a></td></tr>")
     return page("gage view", "<form action='/compare' method='get'><table id='runs'><tr><th></th><th>run</th>"
-                             "<th>status</th><th>samples</th><th>metrics</th><th></th></tr>" + "".join(rows) +
+                             "<th>status</th><th>samples</th><th>task / metric</th><th></th></tr>" + "".join(rows) +
                 "</table><p><button id='compare' type='submit'>compare selected runs</button></p></form>")
 
 
@@ -73,15 +75,17 @@ def compare_page(run_ids: list[str], tables: list[tuple[str, list[MetricComparis
 
 
 def leaderboard_page(runs: list[RunEntry], metric: str | None, metrics: list[str], chart: str) -> str:
-    options = "".join(f"<option {'selected' if m == metric else ''}>{e(m)}</option>" for m in metrics)
+    options = "".join(f"<option value='{e(m)}' {'selected' if m == metric else ''}>{e(metric_label(m))}</option>"
+                      for m in metrics)
     ranked = sorted((r for r in runs if metric and r.metric(metric) is not None), key=lambda r: -(r.metric(metric) or 0))
     rows = "".join(f"<tr><td class='num'>{i}</td><td><a href='/live/{e(r.run_id)}'>{e(r.run_id)}</a></td>"
                    f"<td class='num'>{num(r.metric(metric))}</td><td class='num'>{e(r.step)}</td></tr>"
                    for i, r in enumerate(ranked, start=1))
-    body = (f"<form method='get'>metric <select name='metric' onchange='this.form.submit()'>{options}</select></form>"
-            f"<table id='leaderboard'><tr><th>#</th><th>run</th><th>{e(metric)}</th><th>checkpoint step</th></tr>"
+    body = (f"<form method='get'>task / metric <select name='metric' onchange='this.form.submit()'>{options}</select></form>"
+            f"<table id='leaderboard'><tr><th>#</th><th>run</th><th>{e(metric_label(metric or '-'))}</th>"
+            "<th>checkpoint step</th></tr>"
             f"{rows}</table>{chart}")
-    return page("leaderboard", body, "<script src='/live/static/plotly.min.js'></script>" if chart else "")
+    return page("leaderboard", body)
 
 
 def error_page(message: str) -> str:

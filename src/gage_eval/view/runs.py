@@ -19,8 +19,22 @@ class RunEntry:
     summary: dict[str, Any] | None
     step: int | None
 
-    def metric(self, name: str) -> float | None:
-        return ((self.summary or {}).get("metrics", {}).get(name) or {}).get("value")
+    def task_metrics(self) -> dict[str, float | None]:
+        """`task / metric` -> value: a metric is only meaningful with its task (gsm8k / exact_match)."""
+        out: dict[str, float | None] = {}
+        for task in (self.summary or {}).get("tasks") or []:
+            if isinstance(task, dict):
+                for name, agg in (task.get("metrics") or {}).items():
+                    if isinstance(agg, dict):
+                        out[metric_key(task.get("task_id"), name)] = agg.get("value")
+        return out
+
+    def metric(self, key: str) -> float | None:
+        return self.task_metrics().get(key)
+
+
+def metric_key(task_id: object, metric: str) -> str:
+    return f"{task_id} / {metric}"
 
 
 def checkpoint_step(run_id: str, summary: dict[str, Any] | None) -> int | None:

@@ -249,6 +249,29 @@
     });
   }
 
+  function setCell(td, value, digits) {
+    if (!td) return;
+    td.textContent = value === null || value === undefined ? "—" : (typeof value === "number" && !Number.isInteger(value)
+      ? value.toFixed(digits) : Number(value).toLocaleString("en-US"));
+    td.dataset.value = value === null || value === undefined ? "" : String(value);
+  }
+
+  // A run in progress: the run card and the metric table follow the samples list, so every count on the
+  // page is the same number (the server computes them from the same scan as the rows).
+  function showProgress(p) {
+    $("meta-samples").textContent = p.sample_count.toLocaleString("en-US");
+    if ($("meta-failed")) $("meta-failed").textContent = p.failed.toLocaleString("en-US");
+    document.querySelectorAll("#metric-table tbody tr[data-metric]").forEach(function (tr) {
+      const m = ((p.metrics || {})[tr.dataset.task] || {})[tr.dataset.metric];
+      if (!m) return;
+      setCell(tr.querySelector("td.value"), m.value, 4);
+      setCell(tr.querySelector("td.stderr"), m.stderr, 4);
+      setCell(tr.querySelector("td.count"), m.count, 0);
+      const ci = tr.querySelector("td.ci");
+      if (ci) ci.textContent = m.ci95 ? "[" + m.ci95[0].toFixed(4) + ", " + m.ci95[1].toFixed(4) + "]" : "—";
+    });
+  }
+
   async function poll() {
     try {
       const resp = await fetch(page.api + "/rows?start=" + state.rows.length + "&epoch=" + state.epoch);
@@ -256,6 +279,7 @@
       if (body.epoch !== state.epoch) { state.epoch = body.epoch; setRows(body.rows); }
       else if (body.rows.length || !state.rows.length) setRows(state.rows.concat(body.rows));
       state.complete = body.complete;
+      if (body.progress) showProgress(body.progress);
       const status = $("run-status");
       status.textContent = body.status.replace(/_/g, " "); status.className = "badge status-" + body.status;
       const when = new Date().toLocaleTimeString();
@@ -267,20 +291,6 @@
     }
     if (!state.complete) setTimeout(poll, page.pollMs || 1000);
   }
-
-  window.gageRenderCharts = function () {
-    const figures = JSON.parse(document.getElementById("gage-charts").textContent);
-    if (!window.Plotly) {
-      const note = $("charts-note");
-      note.hidden = false;
-      note.textContent = "charts need plotly.js, which is not available here (pip install plotly)";
-      return;
-    }
-    Object.keys(figures).forEach(function (key) {
-      const fig = figures[key];
-      window.Plotly.newPlot("chart-" + key, fig.data, fig.layout, { displaylogo: false, responsive: true });
-    });
-  };
 
   wire();
   if (page.mode === "server") {
