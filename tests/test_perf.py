@@ -100,8 +100,15 @@ def test_dataset_formats(tmp_path: Path) -> None:
 
 def _perf_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "gage_eval", "perf", *args], capture_output=True, text=True,
-                          timeout=60, env={"PATH": "/usr/bin:/bin", "COLUMNS": "120",
-                                           "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
+                          timeout=60, env=_env(COLUMNS="120"))
+
+
+def _env(**extra: str) -> dict[str, str]:
+    """A bare environment, keeping PYTHONPATH so the subprocess runs the code under test."""
+    import os
+
+    keep = {k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}
+    return {"PATH": "/usr/bin:/bin", **keep, **extra}
 
 
 def test_cli_sweep_writes_json_jsonl_and_html(tmp_path: Path) -> None:
@@ -115,8 +122,18 @@ def test_cli_sweep_writes_json_jsonl_and_html(tmp_path: Path) -> None:
     perf = json.loads((tmp_path / "p" / "perf.json").read_text())
     assert [lvl["max_concurrency"] for lvl in perf["levels"]] == [1, 4]
     assert sum(1 for _ in (tmp_path / "p" / "perf_requests.jsonl").open()) == 16
+    # One summary table across the levels at the end, after the per-level tables, one row per level.
+    tail = proc.stdout[proc.stdout.index("gage perf summary (all levels)"):]
+    assert proc.stdout.index("parallel 4") < proc.stdout.index("gage perf summary")
+    header = next(line for line in tail.splitlines() if "req/s" in line)
+    assert "mean TTFT ms" in header and "p99 E2EL ms" in header
+    rows = [line.split("│")[1:-1] for line in tail.splitlines() if line.startswith("│")]
+    assert [(int(r[0]), int(r[1])) for r in rows] == [(1, 8), (4, 8)]
+    for row, level in zip(rows, perf["levels"]):
+        assert float(row[3].replace(",", "")) == pytest.approx(level["request_throughput"], abs=0.006)
     html = (tmp_path / "p" / "perf_report.html").read_text()
-    assert "Plotly" in html and "Throughput vs parallel level" in html and "<script src=" not in html
+    assert "Request throughput vs parallel level" in html and "<script" not in html and "<link" not in html
+    assert len(html) < 200_000  # styled and self-contained, no plotly.js
 
 
 def test_cli_unreachable_url_is_a_clear_error_not_a_hang(tmp_path: Path) -> None:
@@ -156,11 +173,48 @@ def test_html_report_shows_the_plots_in_chromium(tmp_path: Path) -> None:
         proc = _perf_cli("--url", f"{url}/chat/completions", "--model", "m", "--parallel", "1", "2", "--number", "6",
                          "--max-tokens", "8", "--output-dir", str(tmp_path), "--run-id", "h")
     assert proc.returncode == 0, proc.stderr
+    perf = json.loads((tmp_path / "h" / "perf.json").read_text())
     with chromium_page() as page:
         page.goto((tmp_path / "h" / "perf_report.html").as_uri())
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
-        titles = [t.text_content() for t in page.locator(".gtitle").all()]
-        assert titles == ["Latency percentiles vs parallel level", "Throughput vs parallel level", "TTFT histogram"]
-        assert page.locator("#levels tr").count() == 3  # header + two levels
-        assert page.locator(".js-plotly-plot .scatterlayer .trace").count() >= 8
+        titles = page.locator("svg.gage-chart .chart-title").all_text_contents()
+        assert titles[:4] == ["Request throughput vs parallel level", "Token throughput vs parallel level",
+                              "Latency vs parallel level (TTFT, end to end)",
+                              "Per-token latency vs parallel level (TPOT, ITL)"]
+        # Request throughput has its own chart and y axis (req/s), not squashed under tokens/s.
+        req = page.locator("#chart-request-throughput")
+        assert req.locator("circle.point").count() == 2 and "req/s" in req.inner_text()
+        ys = [float(c.get_attribute("cy")) for c in req.locator("circle.point").all()]
+        assert abs(ys[0] - ys[1]) > 5 or perf["levels"][0]["request_throughput"] == perf["levels"][1]["request_throughput"]
+        tips = req.locator("circle.point title").all_text_contents()
+        assert f"{perf['levels'][0]['request_throughput']:.4g}" in tips[0]
+        assert page.locator("#chart-token-throughput circle.point").count() == 4
+        assert page.locator("#levels tbody tr").count() == 2  # the summary table: two levels
+        # Styled like report.html: its stylesheet, cards and grid tables.
+        assert page.locator("section.card").count() >= 3
+        assert page.evaluate("getComputedStyle(document.querySelector('section.card')).borderRadius") == "8px"
+        box = req.locator("svg").bounding_box()
+        assert box and box["width"] > 250 and box["height"] > 100
         page.screenshot(path=str(tmp_path / "perf_report.png"), full_page=True)
+
+
+def test_perf_piped_into_head_still_writes_its_files(tmp_path: Path) -> None:
+    """`gage perf ... | head -3`: a real shell pipe; head exits early, perf finishes and writes its outputs."""
+    import shlex
+
+    from gage_eval.testing.server import start_server_process
+
+    with start_server_process(ttft_ms=5, itl_ms=1) as (_, url):
+        cmd = " ".join(shlex.quote(a) for a in [
+            sys.executable, "-m", "gage_eval", "perf", "--url", f"{url}/chat/completions", "--model", "m",
+            "--parallel", "1", "2", "4", "--number", "8", "--max-tokens", "8", "--output-dir", str(tmp_path),
+            "--run-id", "piped"])
+        proc = subprocess.run(["bash", "-c", f"set -o pipefail; {cmd} 2>{tmp_path / 'err.txt'} | head -3"],
+                              capture_output=True, text=True, timeout=120, env=_env())
+    err = (tmp_path / "err.txt").read_text()
+    assert len(proc.stdout.splitlines()) == 3
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err, err
+    assert proc.returncode == 0, err  # pipefail: perf itself exited 0
+    perf = json.loads((tmp_path / "piped" / "perf.json").read_text())
+    assert [lvl["max_concurrency"] for lvl in perf["levels"]] == [1, 2, 4]  # every level, after head had gone
+    assert sum(1 for _ in (tmp_path / "piped" / "perf_requests.jsonl").open()) == 24
+    assert "Request throughput vs parallel level" in (tmp_path / "piped" / "perf_report.html").read_text()

@@ -142,7 +142,9 @@ async def test_gage_run_serves_prometheus_metrics_while_running(tmp_path: Path) 
                     text = await resp.text()
             except aiohttp.ClientError:
                 continue
-            if 'gage_samples_done_total{run_id="prom",task_id="t"}' in text and "gage_request_latency_seconds_bucket" in text:
+            done = [line for line in text.splitlines() if line.startswith("gage_samples_done_total")]
+            # Series are created at 0 when the task starts: wait for a sample to be counted, not for the name.
+            if done and float(done[0].split()[-1]) > 0 and "gage_request_latency_seconds_bucket" in text:
                 break
     result = await run
     assert result.status == "completed"
@@ -157,7 +159,9 @@ def test_gage_report_and_compare_cli(tmp_path: Path) -> None:
 
     a, b = _run(tmp_path, "a", wrong_every=2), _run(tmp_path, "b", wrong_every=30)
     (a / "report.html").unlink()
-    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    import os
+
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200", **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}}
     proc = subprocess.run([sys.executable, "-m", "gage_eval", "report", str(a)], capture_output=True, text=True,
                           env=env)
     assert proc.returncode == 0 and (a / "report.html").stat().st_size > 10_000, proc.stderr

@@ -79,7 +79,8 @@ def register(app: typer.Typer) -> None:
 
         from gage_eval.perf.client import PerfTarget
         from gage_eval.perf.prompts import build_requests
-        from gage_eval.perf.report import print_level, write_outputs
+        from gage_eval.cli.pipe_safe import PipeSafeStdout
+        from gage_eval.perf.report import print_level, summary_table, write_outputs
         from gage_eval.perf.runner import LoadPlan, run_levels
 
         if api not in ("openai-chat", "openai-completions"):
@@ -110,23 +111,32 @@ def register(app: typer.Typer) -> None:
                             min_tokens=min_tokens, extra_body={}, timeout_s=timeout)
         plan = LoadPlan(parallel=parallel, number=number, duration_s=duration, rate=rate_value, warmup=warmup,
                         seed=seed, percentiles=pcts)
-        console = Console()
+        # `gage perf ... | head` closes stdout early: printing stops, the measurement and its files do not.
+        stdout = PipeSafeStdout()
+        # Piped or logged output is read as a whole: wide enough for the summary table on one line per level.
+        console = Console(file=stdout, width=None if stdout.isatty() else 170)
         count = (lambda text: len(tok(text, add_special_tokens=False)["input_ids"])) if tok is not None else None
-
-        async def go():  # noqa: ANN202
-            if not no_preflight:
-                await _preflight(url, model, api, headers, console)
-            return await run_levels(target, requests, plan, headers,
-                                    on_level=lambda r: print_level(r, console, pcts), count_tokens=count)
-
-        results = event_loop.run(go())
         meta = {"url": url, "model": model, "api": api, "stream": stream, "dataset": dataset, "parallel": parallel,
                 "number": number, "duration": duration, "rate": rate, "max_tokens": max_tokens,
                 "min_tokens": min_tokens, "seed": seed, "warmup": warmup,
                 "tokenizer": tokenizer or "none (server usage, else chunk count)",
                 "created_at": datetime.now().isoformat(timespec="seconds")}
         out = output_dir / (run_id or datetime.now().strftime("perf_%Y%m%d_%H%M%S"))
+        done: list = []
+
+        def level_done(result) -> None:  # noqa: ANN001 - LevelResult, imported lazily
+            done.append(result)
+            write_outputs(out, meta, done)  # files first: finished levels survive whatever happens next
+            print_level(result, console, pcts)
+
+        async def go():  # noqa: ANN202
+            if not no_preflight:
+                await _preflight(url, model, api, headers, console)
+            return await run_levels(target, requests, plan, headers, on_level=level_done, count_tokens=count)
+
+        results = event_loop.run(go())
         paths = write_outputs(out, meta, results)
-        console.print(f"wrote {', '.join(str(p) for p in paths.values())}")
+        console.print(summary_table(results))
+        console.print(f"wrote {', '.join(str(p) for p in paths.values())}", soft_wrap=True)
         if all(r.stats["completed"] == 0 for r in results):
             raise typer.Exit(1)

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 PALETTE = ("#2f6fde", "#e07b39", "#2a9d6f", "#9b59b6", "#c0392b", "#7f8c8d", "#d4a017", "#16a2b8")
 W, H = 640, 300
-_LEFT, _RIGHT, _TOP, _BOTTOM = 62, 16, 34, 58
+_LEFT, _RIGHT, _TOP, _BOTTOM = 62, 16, 34, 64
 
 
 def _e(value: object) -> str:
@@ -26,7 +26,11 @@ def _e(value: object) -> str:
 def tick_text(value: float) -> str:
     if value == 0:
         return "0"
-    if abs(value) >= 1e4 or abs(value) < 1e-3:
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:.4g}M"
+    if abs(value) >= 1e4:
+        return f"{value / 1e3:.4g}k"
+    if abs(value) < 1e-3:
         return f"{value:.3g}"
     return f"{value:.4f}".rstrip("0").rstrip(".")
 
@@ -94,14 +98,14 @@ class Frame:
         if len(names) < 2:
             return
         x = self.left
-        y = self.height - 10
+        y = self.height - 6
         for i, name in enumerate(names):
             self.parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>'
                               f'<text class="legend" font-size="11" fill="#4a5263" x="{x + 14}" y="{y}">{_e(name)}</text>')
             x += 24 + 7 * len(name)
 
     def svg(self, css_class: str) -> Markup:
-        x_label = (f'<text class="axis-label" font-size="11" fill="#4a5263" x="{self.left + self.plot_w / 2:.0f}" y="{_TOP + self.plot_h + 36:.0f}"'
+        x_label = (f'<text class="axis-label" font-size="11" fill="#4a5263" x="{self.left + self.plot_w / 2:.0f}" y="{_TOP + self.plot_h + 32:.0f}"'
                    f' text-anchor="middle">{_e(self.x_label)}</text>') if self.x_label else ""
         return Markup(
             f'<svg class="gage-chart {css_class}" viewBox="0 0 {self.width} {self.height}" role="img" '
@@ -223,7 +227,8 @@ def line_chart(title: str, series: list[LineSeries], x_label: str, y_label: str,
         return frame.left + pad + (frame.plot_w - 2 * pad) * ((tx(v) - lo) / span if hi > lo else 0.5)
 
     for v in sorted(set(xs)) if log_x or len(set(xs)) <= 12 else nice_ticks(min(xs), max(xs), 6):
-        frame.x_tick(x(v), tick_text(v))
+        if min(xs) <= v <= max(xs):
+            frame.x_tick(x(v), tick_text(v))
     for i, s in enumerate(series):
         color = PALETTE[i % len(PALETTE)]
         pts = [(x(px), frame.y(py), px, py, (s.labels or [""] * len(s.xs))[k])
