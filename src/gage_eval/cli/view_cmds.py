@@ -33,6 +33,7 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from gage_eval.report.compare import compare_runs
+        from gage_eval.report.results_table import metric_label
 
         comps = compare_runs(_run_dir(run_a), _run_dir(run_b))
         if not comps:
@@ -46,7 +47,7 @@ def register(app: typer.Typer) -> None:
             return "-" if x is None else f"{x:.4f}"
 
         for c in comps:
-            table.add_row(c.task_id, c.metric, f(c.value_a), f(c.value_b), f(c.diff), str(c.n_paired), f(c.p_value),
+            table.add_row(c.task_id, metric_label(c.metric), f(c.value_a), f(c.value_b), f(c.diff), str(c.n_paired), f(c.p_value),
                           "yes" if c.significant else "no", c.test)
         Console(width=160).print(table)
 

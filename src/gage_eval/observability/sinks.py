@@ -15,11 +15,13 @@ class ConsoleSink:
         from rich.console import Console
         from rich.table import Table
 
+        from gage_eval.report.results_table import metric_label
+
         table = Table(title=f"task {task_id}")
         for col in ("metric", "value", "stderr", "n"):
             table.add_column(col)
         for name, agg in metrics.items():
             value, err = agg.get("value"), agg.get("stderr")
-            table.add_row(name, "-" if value is None else f"{value:.4f}", "-" if err is None else f"{err:.4f}",
+            table.add_row(metric_label(name), "-" if value is None else f"{value:.4f}", "-" if err is None else f"{err:.4f}",
                           str(agg.get("count", 0)))
         Console(stderr=True).print(table)

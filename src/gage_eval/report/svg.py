@@ -17,6 +17,13 @@ from markupsafe import Markup
 PALETTE = ("#2f6fde", "#e07b39", "#2a9d6f", "#9b59b6", "#c0392b", "#7f8c8d", "#d4a017", "#16a2b8")
 W, H = 640, 300
 _LEFT, _RIGHT, _TOP, _BOTTOM = 62, 16, 34, 64
+# Presentation attributes rather than CSS classes alone, so a chart looks right on any page that shows it.
+_TICK = 'class="tick" font-size="11" fill="#4a5263"'
+_LABEL = 'class="axis-label" font-size="11" fill="#4a5263"'
+_LEGEND = 'class="legend" font-size="11" fill="#4a5263"'
+_TITLE = 'class="chart-title" font-size="14" font-weight="600" fill="#1d2330"'
+_WHISKER = 'class="whisker" stroke="#1d2330" stroke-width="1.2" fill="none"'
+_GRID = 'class="grid" stroke="#e6e8ee"'
 
 
 def _e(value: object) -> str:
@@ -82,16 +89,16 @@ class Frame:
     def y_axis(self, ticks: Sequence[float]) -> None:
         for t in ticks:
             y = self.y(t)
-            self.parts.append(f'<line class="grid" stroke="#e6e8ee" x1="{self.left}" x2="{self.width - _RIGHT}" y1="{y:.1f}" '
-                              f'y2="{y:.1f}"/><text class="tick" font-size="11" fill="#4a5263" x="{self.left - 6}" y="{y + 4:.1f}" '
+            self.parts.append(f'<line {_GRID} x1="{self.left}" x2="{self.width - _RIGHT}" y1="{y:.1f}" '
+                              f'y2="{y:.1f}"/><text {_TICK} x="{self.left - 6}" y="{y + 4:.1f}" '
                               f'text-anchor="end">{_e(tick_text(t))}</text>')
         if self.y_label:
-            self.parts.append(f'<text class="axis-label" font-size="11" fill="#4a5263" transform="translate(14 {_TOP + self.plot_h / 2:.0f}) '
+            self.parts.append(f'<text {_LABEL} transform="translate(14 {_TOP + self.plot_h / 2:.0f}) '
                               f'rotate(-90)" text-anchor="middle">{_e(self.y_label)}</text>')
 
     def x_tick(self, x: float, text: str) -> None:
         short = text if len(text) <= 18 else text[:17] + "…"
-        self.parts.append(f'<text class="tick" font-size="11" fill="#4a5263" x="{x:.1f}" y="{_TOP + self.plot_h + 16:.1f}" text-anchor="middle">'
+        self.parts.append(f'<text {_TICK} x="{x:.1f}" y="{_TOP + self.plot_h + 16:.1f}" text-anchor="middle">'
                           f'<title>{_e(text)}</title>{_e(short)}</text>')
 
     def legend(self, names: Sequence[str]) -> None:
@@ -100,19 +107,21 @@ class Frame:
         x = self.left
         y = self.height - 6
         for i, name in enumerate(names):
-            self.parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>'
-                              f'<text class="legend" font-size="11" fill="#4a5263" x="{x + 14}" y="{y}">{_e(name)}</text>')
+            color = PALETTE[i % len(PALETTE)]
+            self.parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{color}"/>'
+                              f'<text {_LEGEND} x="{x + 14}" y="{y}">{_e(name)}</text>')
             x += 24 + 7 * len(name)
 
     def svg(self, css_class: str) -> Markup:
-        x_label = (f'<text class="axis-label" font-size="11" fill="#4a5263" x="{self.left + self.plot_w / 2:.0f}" y="{_TOP + self.plot_h + 32:.0f}"'
+        bottom = _TOP + self.plot_h
+        x_label = (f'<text {_LABEL} x="{self.left + self.plot_w / 2:.0f}" y="{bottom + 32:.0f}"'
                    f' text-anchor="middle">{_e(self.x_label)}</text>') if self.x_label else ""
         return Markup(
             f'<svg class="gage-chart {css_class}" viewBox="0 0 {self.width} {self.height}" role="img" '
             f'aria-label="{_e(self.title)}" font-family="system-ui, sans-serif">'
-            f'<text class="chart-title" font-size="14" font-weight="600" fill="#1d2330" x="{self.left}" y="20">{_e(self.title)}</text>'
-            f'<line class="axis" stroke="#9aa1ad" x1="{self.left}" x2="{self.width - _RIGHT}" y1="{_TOP + self.plot_h:.1f}" '
-            f'y2="{_TOP + self.plot_h:.1f}"/>{"".join(self.parts)}{x_label}</svg>')
+            f'<text {_TITLE} x="{self.left}" y="20">{_e(self.title)}</text>'
+            f'<line class="axis" stroke="#9aa1ad" x1="{self.left}" x2="{self.width - _RIGHT}" y1="{bottom:.1f}" '
+            f'y2="{bottom:.1f}"/>{"".join(self.parts)}{x_label}</svg>')
 
 
 @dataclass
@@ -149,7 +158,7 @@ def bar_chart(title: str, categories: list[str], series: list[BarSeries], y_labe
                                f'<title>{_e(tip)}</title></rect>')
             if interval:
                 cx, y1, y2 = x + bar_w / 2, frame.y(interval[0]), frame.y(interval[1])
-                frame.parts.append(f'<path class="whisker" stroke="#1d2330" stroke-width="1.2" fill="none" d="M{cx:.1f} {y1:.1f}V{y2:.1f}M{cx - 4:.1f} {y1:.1f}'
+                frame.parts.append(f'<path {_WHISKER} d="M{cx:.1f} {y1:.1f}V{y2:.1f}M{cx - 4:.1f} {y1:.1f}'
                                    f'h8M{cx - 4:.1f} {y2:.1f}h8"/>')
         frame.x_tick(frame.left + slot * (c + 0.5), category)
     frame.legend([s.name for s in series])
@@ -169,7 +178,8 @@ def histogram(title: str, edges: list[float], counts: list[int], x_label: str, y
 
     for a, b, n in zip(edges, edges[1:], counts):
         top = frame.y(n)
-        frame.parts.append(f'<rect class="bar" x="{x(a) + 0.5:.1f}" y="{top:.1f}" width="{max(x(b) - x(a) - 1, 0.5):.1f}"'
+        width = max(x(b) - x(a) - 1, 0.5)
+        frame.parts.append(f'<rect class="bar" x="{x(a) + 0.5:.1f}" y="{top:.1f}" width="{width:.1f}"'
                            f' height="{frame.y(0) - top:.1f}" fill="{PALETTE[0]}"><title>{_e(tick_text(a))}–'
                            f'{_e(tick_text(b))} {_e(x_label)}: {n:,}</title></rect>')
     for t in nice_ticks(lo, hi, 6):
@@ -187,16 +197,17 @@ def hbar_chart(title: str, labels: list[str], values: list[float], color: str = 
     span = ticks[-1] or 1.0
     for t in ticks:
         x = left + frame.plot_w * t / span
-        frame.parts.append(f'<line class="grid" stroke="#e6e8ee" x1="{x:.1f}" x2="{x:.1f}" y1="{_TOP}" y2="{_TOP + frame.plot_h:.1f}"/>'
-                           f'<text class="tick" font-size="11" fill="#4a5263" x="{x:.1f}" y="{_TOP + frame.plot_h + 16:.1f}" text-anchor="middle">'
+        frame.parts.append(f'<line {_GRID} x1="{x:.1f}" x2="{x:.1f}" y1="{_TOP}" y2="{_TOP + frame.plot_h:.1f}"/>'
+                           f'<text {_TICK} x="{x:.1f}" y="{_TOP + frame.plot_h + 16:.1f}" text-anchor="middle">'
                            f'{_e(tick_text(t))}</text>')
     row = frame.plot_h / max(1, len(labels))
     for i, (label, value) in enumerate(zip(labels, values)):
         y = _TOP + row * i
         short = label if len(label) <= 34 else label[:33] + "…"
-        frame.parts.append(f'<text class="tick" font-size="11" fill="#4a5263" x="{left - 6}" y="{y + row / 2 + 4:.1f}" text-anchor="end">'
+        frame.parts.append(f'<text {_TICK} x="{left - 6}" y="{y + row / 2 + 4:.1f}" text-anchor="end">'
                            f'<title>{_e(label)}</title>{_e(short)}</text>'
-                           f'<rect class="bar" x="{left}" y="{y + row * 0.15:.1f}" width="{frame.plot_w * value / span:.1f}"'
+                           f'<rect class="bar" x="{left}" y="{y + row * 0.15:.1f}" '
+                           f'width="{frame.plot_w * value / span:.1f}"'
                            f' height="{row * 0.7:.1f}" fill="{color}"><title>{_e(label)}: {value:,}</title></rect>')
     return frame.svg("hbars")
 

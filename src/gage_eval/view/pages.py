@@ -57,7 +57,8 @@ def compare_page(run_ids: list[str], tables: list[tuple[str, list[MetricComparis
             parts.append(f"<p class='note'>{e(other)} shares no scored samples and metrics with {e(run_ids[0])}.</p>")
             continue
         rows = "".join(
-            f"<tr data-task='{e(c.task_id)}' data-metric='{e(c.metric)}'><td>{e(c.task_id)}</td><td>{e(c.metric)}</td>"
+            f"<tr data-task='{e(c.task_id)}' data-metric='{e(c.metric)}'><td>{e(c.task_id)}</td>"
+            f"<td>{e(metric_label(c.metric))}</td>"
             f"<td class='num'>{num(c.value_a)}</td><td class='num'>{num(c.value_b)}</td><td class='num diff'>"
             f"{num(c.diff)}</td><td class='num'>{c.n_paired}</td><td class='num p'>{num(c.p_value)}</td>"
             f"<td class='significance {'sig' if c.significant else 'nsig'}'>"
@@ -81,7 +82,8 @@ def leaderboard_page(runs: list[RunEntry], metric: str | None, metrics: list[str
     rows = "".join(f"<tr><td class='num'>{i}</td><td><a href='/live/{e(r.run_id)}'>{e(r.run_id)}</a></td>"
                    f"<td class='num'>{num(r.metric(metric))}</td><td class='num'>{e(r.step)}</td></tr>"
                    for i, r in enumerate(ranked, start=1))
-    body = (f"<form method='get'>task / metric <select name='metric' onchange='this.form.submit()'>{options}</select></form>"
+    body = (f"<form method='get'>task / metric <select name='metric' onchange='this.form.submit()'>{options}"
+            "</select></form>"
             f"<table id='leaderboard'><tr><th>#</th><th>run</th><th>{e(metric_label(metric or '-'))}</th>"
             "<th>checkpoint step</th></tr>"
             f"{rows}</table>{chart}")
