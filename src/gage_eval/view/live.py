@@ -61,6 +61,7 @@ def _progress(partial: dict[str, Any]) -> dict[str, Any]:
 def live_router(runs_dir: Path) -> APIRouter:
     root = runs_dir.resolve()
     scanners = _Scanners()
+    progress_cache: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
     router = APIRouter()
 
     @router.get("/live/static/{name}")
@@ -102,7 +103,11 @@ def live_router(runs_dir: Path) -> APIRouter:
                                     "fields": list(ROW_FIELDS), "status": info.status,
                                     "complete": not info.running, "warnings": scan.warnings()}
             if info.summary is None:  # in progress (or killed): the figures the page shows, from this scan
-                body["progress"] = _progress(scan.partial_summary())
+                key = (scan.epoch, len(scan.rows))  # recomputed only when samples came in (O(n) per metric)
+                cached = progress_cache.get(run_dir)
+                if cached is None or cached[0] != key:
+                    cached = progress_cache[run_dir] = (key, _progress(scan.partial_summary()))
+                body["progress"] = cached[1]
         return JSONResponse(body)
 
     @router.get("/api/live/{run_id}/samples/{index}")
