@@ -86,8 +86,12 @@ def register(app: typer.Typer) -> None:
                                     "human": human, "port": port, "swap": swap, "allow_tie": allow_tie,
                                     "limit": limit, "bootstrap_rounds": bootstrap_rounds, "seed": seed,
                                     "concurrency": concurrency, "allow_mismatch": allow_mismatch})
-        run_id = run_id or (cfg.name if cfg.name.startswith("arena") else f"arena_{cfg.name}")
+        from gage_eval.run_paths import check_run_id, ensure_writable_dir
+
+        run_id = check_run_id(run_id) or (cfg.name if cfg.name.startswith("arena") else f"arena_{cfg.name}")
         run_dir = output_dir / run_id
+        if not dry_run:  # the pairs file is written before the judge run starts: fail here, not halfway
+            ensure_writable_dir(run_dir)
         overrides = {"use_cache": use_cache or None, "progress": progress}
         try:
             pipeline = compile_arena(cfg, run_dir, collect_outputs(cfg, run_dir, overrides))

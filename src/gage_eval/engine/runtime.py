@@ -53,6 +53,7 @@ from gage_eval.report.summary import (
     write_json_atomic,
 )
 from gage_eval.roles.base import RoleResources
+from gage_eval.run_paths import check_run_id, ensure_writable_dir
 from gage_eval.steps.chain import StepChain
 
 log = logging.getLogger("gage_eval")
@@ -126,7 +127,7 @@ class Runtime:
         self.cfg = cfg
         self.settings = settings
         name = cfg.metadata.name if cfg.metadata.name != "unnamed" else "run"
-        self.run_id = settings.run_id or f"{name}_{datetime.now():%Y%m%d_%H%M%S}"
+        self.run_id = check_run_id(settings.run_id) or f"{name}_{datetime.now():%Y%m%d_%H%M%S}"
         self.run_dir = settings.output_dir / self.run_id
         self.exporter: MetricsExporter | None = None
         self._callers: dict[str, ModelCaller] = {}
@@ -143,8 +144,8 @@ class Runtime:
         return sinks
 
     async def run(self) -> RunResult:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "logs").mkdir(exist_ok=True)
+        ensure_writable_dir(self.run_dir)
+        ensure_writable_dir(self.run_dir / "logs")
         digest = results_digest(self.cfg)
         with _run_lock(self.run_dir):
             _check_same_config(self.run_dir, digest)

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gage_eval.errors import ConfigError
+from gage_eval.run_paths import check_run_id
 
 # Defaults when neither the config nor the CLI sets them.
 DEFAULT_CONCURRENCY = 8
@@ -75,6 +76,7 @@ def settings_from_env_and_flags(flags: Mapping[str, object], environ: Mapping[st
     for key, value in flags.items():
         if value is not None:
             data[key], source[key] = value, f"--{key.replace('_', '-')}"
+    check_run_id(data.get("run_id"), source.get("run_id", "--run-id"))  # type: ignore[arg-type]
     try:
         return RunSettings.model_validate(data)
     except ValidationError as exc:
