@@ -137,8 +137,15 @@ def _generate(loader: DatasetLoader, preprocessor: BasePreprocessor, max_samples
         records = limit_records(records, max_samples, per)
     transform = preprocessor.transform
     # `index` stays the record's position in the whole dataset, so a limited run's derived ids are a full run's.
+    index = -1
     for index, (number, record) in records:
         yield transform(record, index, number)
+    if index < 0 and max_samples != 0:
+        # A run over nothing would report "completed, 0 samples" and look like a success.
+        raise DatasetError("dataset is empty: no records were read", file=loader.describe(),
+                           path=loader.cfg("params.path"),
+                           fix="check that the file (or split / subset) holds records; an empty file is "
+                               "usually an unfinished download or export")
 
 
 def limit_records(records: Iterator[tuple[int, Any]], limit: int, per: str | None) -> Iterator[tuple[int, Any]]:
