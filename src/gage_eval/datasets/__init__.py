@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gage_eval.config.models import DatasetSpec
-from gage_eval.datasets.base import DatasetLoader
+from gage_eval.datasets.base import DatasetLoader, empty_dataset_error
 from gage_eval.datasets.preprocess import (
     HOOK_NAMES,
     BasePreprocessor,
@@ -22,7 +22,7 @@ from gage_eval.datasets.preprocess import (
     RecordError,
     make_preprocessor,
 )
-from gage_eval.errors import ConfigError, DatasetError
+from gage_eval.errors import ConfigError
 from gage_eval.registry import registry
 from gage_eval.sample import Sample
 
@@ -65,6 +65,7 @@ def iter_samples(spec: DatasetSpec, base_dir: Path | None = None, config_path: s
     loader = build_loader(spec, base_dir, config_path)
     preprocessor = build_preprocessor(spec, loader.describe(), config_path, loader.number_unit)
     if hasattr(preprocessor, "fewshot_pool"):
+        loader.check()  # a missing data file is "not found", said before anything about its few-shot split
         preprocessor.fewshot_pool = load_fewshot_pool(spec, base_dir, config_path)
         preprocessor.pool_is_evaluated_split = pool_is_evaluated_split(spec, base_dir)
     per = spec.params.get("limit_per")
@@ -141,11 +142,7 @@ def _generate(loader: DatasetLoader, preprocessor: BasePreprocessor, max_samples
     for index, (number, record) in records:
         yield transform(record, index, number)
     if index < 0 and max_samples != 0:
-        # A run over nothing would report "completed, 0 samples" and look like a success.
-        raise DatasetError("dataset is empty: no records were read", file=loader.describe(),
-                           path=loader.cfg("params.path"),
-                           fix="check that the file (or split / subset) holds records; an empty file is "
-                               "usually an unfinished download or export")
+        raise empty_dataset_error(loader.describe(), loader.cfg("params.path"))
 
 
 def limit_records(records: Iterator[tuple[int, Any]], limit: int, per: str | None) -> Iterator[tuple[int, Any]]:
