@@ -22,6 +22,18 @@ class RunOutputs:
     failed: int = 0
 
 
+def evaluated_question(sample: Sample) -> str:
+    """The question the answer replies to, as the judge should see it: `inputs.prompt` when the dataset set
+    one, else the last user turn. In a few-shot chat prompt the earlier user turns are worked examples (their
+    answers are the assistant turns between them); gluing them in would show the judge questions nobody is
+    answering. A system prompt is the model's instruction, not the question."""
+    prompt = sample.inputs.get("prompt")
+    if isinstance(prompt, str):
+        return prompt
+    users = [m for m in sample.messages if m.role == "user"]
+    return users[-1].text() if users else sample.prompt_text()
+
+
 def load_run_outputs(name: str, run_dir: Path, where: str = "models") -> RunOutputs:
     samples = Path(run_dir) / "samples.jsonl"
     if not samples.exists():
@@ -39,7 +51,7 @@ def load_run_outputs(name: str, run_dir: Path, where: str = "models") -> RunOutp
             out.failed += 1
             continue
         out.answers[key] = str(answer)
-        out.questions[key] = Sample.model_validate(sample).prompt_text() if sample else ""
+        out.questions[key] = evaluated_question(Sample.model_validate(sample)) if sample else ""
         if sample.get("label") is not None:
             out.references[key] = sample["label"]
     if not out.answers:

@@ -131,13 +131,18 @@ def print_leaderboard(summary: dict[str, Any], run_dir: Path) -> None:
             table.add_column(col)
         for r in rows:
             vs = r.get("win_rate_vs_baseline")
-            table.add_row(str(r["rank"]), r["model"], f"{r['rating']:.0f}", f"[{r['ci_low']:.0f}, {r['ci_high']:.0f}]",
+            rated = r.get("rating") is not None
+            table.add_row("-" if r["rank"] is None else str(r["rank"]), r["model"],
+                          f"{r['rating']:.0f}" if rated else "insufficient data",
+                          f"[{r['ci_low']:.0f}, {r['ci_high']:.0f}]" if rated else "-",
                           f"{r['wins']}/{r['ties']}/{r['losses']}",
                           *([("-" if vs is None else f"{vs:.3f}")] if baseline else []))
     if rows:
         Console().print(table)
     else:
         typer.secho(f"no ranking: {board.get('error') or board.get('note') or 'no judged battles'}", fg="yellow")
+    for model, reason in (board.get("insufficient_data") or {}).items():
+        typer.secho(f"insufficient data to rate {model}: {reason}", fg="yellow")
     if board.get("inconsistency_rate") is not None:
         typer.echo(f"position-swap inconsistency: {board['inconsistency_rate']:.3f} of "
                    f"{board['judged_both_orders']} pairs")
