@@ -23,15 +23,17 @@ class RunOutputs:
 
 
 def evaluated_question(sample: Sample) -> str:
-    """The question the answer replies to, as the judge should see it: `inputs.prompt` when the dataset set
-    one, else the last user turn. In a few-shot chat prompt the earlier user turns are worked examples (their
-    answers are the assistant turns between them); gluing them in would show the judge questions nobody is
-    answering. A system prompt is the model's instruction, not the question."""
-    prompt = sample.inputs.get("prompt")
-    if isinstance(prompt, str):
-        return prompt
+    """The question the answer replies to, as the judge should see it: the last user turn. In a few-shot chat
+    prompt the earlier user turns are worked examples (their answers are the assistant turns between them);
+    showing them would put questions nobody is answering in front of the judge. A system prompt is the model's
+    instruction, not the question. `inputs.prompt` is used only when the dataset set it to something of its
+    own: the preprocessor otherwise fills it with every system and user turn glued together."""
     users = [m for m in sample.messages if m.role == "user"]
-    return users[-1].text() if users else sample.prompt_text()
+    prompt = sample.inputs.get("prompt")
+    glued = "\n".join(m.text() for m in sample.messages if m.role in ("system", "user"))
+    if isinstance(prompt, str) and (prompt != glued or not users):
+        return prompt
+    return users[-1].text() if users else ""
 
 
 def load_run_outputs(name: str, run_dir: Path, where: str = "models") -> RunOutputs:
