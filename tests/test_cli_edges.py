@@ -172,7 +172,8 @@ def test_quick_mode_few_shot_fix_names_quick_mode_options(tmp_path: Path, capsys
     assert "dataset_args.gsm8k" in out
     # following the advice works
     code, out = _gage(["eval", "--model", "dummy", "--datasets", "gsm8k", "--work-dir", str(tmp_path / "runs"),
-                       "--dataset-args", json.dumps({"gsm8k": {"local_path": str(single), "few_shot_path": str(single)}}),
+                       "--dataset-args", json.dumps({"gsm8k": {"local_path": str(single),
+                                                               "few_shot_path": str(single)}}),
                        "--run-id", "advised", "--progress", "off"], capsys)
     assert code == 0 and "completed, 1 samples" in out
 

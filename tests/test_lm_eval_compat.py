@@ -87,6 +87,11 @@ def test_each_lm_eval_alias_compiles_like_the_gage_spelling(tmp_path: Path, caps
     lm_eval = _dry(["--model", "hf", "--model_args", f"pretrained={ckpt},dtype=half", "--device", "cpu",
                     "--tasks", "arc_easy,gsm8k", "--num_fewshot", "3", "--batch_size", "4"], capsys)
     assert lm_eval == gage
+    # gage's own `hf` backend spelling keeps working
+    own = _dry(["--model", "hf", "--model-args", f"model_path={ckpt},dtype=float16,device=cpu", "--datasets",
+                "arc_easy", "gsm8k", "--eval-batch-size", "4", "--dataset-args",
+                json.dumps({"arc_easy": {"few_shot_num": 3}, "gsm8k": {"few_shot_num": 3}})], capsys)
+    assert own["backends"] == gage["backends"]
     # --num_fewshot gives way to an explicit few_shot_num for one benchmark
     mixed = _dry(["--model", str(ckpt), "--tasks", "arc_easy", "gsm8k", "--num_fewshot", "2", "--dataset-args",
                   json.dumps({"gsm8k": {"few_shot_num": 1}})], capsys)

@@ -109,7 +109,8 @@ def register(app: typer.Typer) -> None:
             except GageError as exc:
                 codes.append(report_error(exc))
         if codes:
-            typer.secho(f"{len(codes)} of {len(configs)} config(s) invalid", fg=typer.colors.RED, err=True)
+            if len(configs) > 1:
+                typer.secho(f"{len(codes)} of {len(configs)} config(s) invalid", fg=typer.colors.RED, err=True)
             raise typer.Exit(codes[0])
 
     @app.command("schema")

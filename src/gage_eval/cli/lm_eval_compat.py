@@ -57,7 +57,9 @@ def _model_fields(data: dict[str, Any], device: str | None) -> None:
     """`--model hf --model_args pretrained=PATH,...` -> model=PATH plus hf settings; API types -> a served model."""
     kind = data["model"]
     args = dict(data.get("model_args") or {})
-    if kind in HF_MODEL_TYPES:
+    if kind in HF_MODEL_TYPES and "model_path" in args and "pretrained" not in args:
+        pass  # gage's own spelling: the `hf` backend type with its model_path
+    elif kind in HF_MODEL_TYPES:
         pretrained = args.pop("pretrained", None)
         if not pretrained:
             raise ConfigError(f"--model {kind} needs the checkpoint in --model_args pretrained=PATH",

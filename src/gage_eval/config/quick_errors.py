@@ -52,8 +52,8 @@ def quick_mode_error(exc: GageError, pipeline: dict[str, Any], dataset_args: dic
     elif key.startswith("params.path") and origin:
         exc.path = origin
         if "not found" in exc.message:
-            exc.fix = ("check the path given in " + (f"--dataset-args ({name}.local_path)" if local else "--dataset-dir")
-                       + "; a relative path is read from the current directory")
+            option = f"--dataset-args ({name}.local_path)" if local else "--dataset-dir"
+            exc.fix = f"check the path given in {option}; a relative path is read from the current directory"
     elif key.startswith("hub_params.hub_id"):
         exc.path = f"dataset_args.{name}"
         exc.fix = (f"{exc.fix}. With gage eval: --dataset-dir DIR (holding DIR/{name}) or "
