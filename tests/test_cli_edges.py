@@ -91,6 +91,12 @@ def test_unwritable_output_folder_is_named_not_a_traceback(tmp_path: Path, capsy
     (tmp_path / "runs" / "r2" / "logs").write_text("x")
     code, out = _gage(["run", str(cfg), "--output-dir", str(tmp_path / "runs"), "--run-id", "r2"], capsys)
     assert code == CONFIG_ERROR and f"{tmp_path / 'runs' / 'r2' / 'logs'} is a file, not a folder" in out
+    # a file where the response cache folder goes (--use-cache)
+    (tmp_path / "runs" / ".cache").write_text("x")
+    code, out = _gage(["run", str(cfg), "--output-dir", str(tmp_path / "runs"), "--run-id", "r3", "--use-cache",
+                       "--progress", "off"], capsys)
+    assert code == CONFIG_ERROR and "--use-cache" in out and f"{tmp_path / 'runs' / '.cache'} is a file" in out
+    assert "Traceback" not in out
     code, out = _gage(["eval", "--model", "dummy", "--datasets", "gsm8k", "--work-dir", str(blocker), "--run-id",
                        "e", "--dataset-args", json.dumps({"gsm8k": {"local_path": str(tmp_path / "qa.jsonl"),
                                                                     "few_shot_num": 0}})], capsys)
