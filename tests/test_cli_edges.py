@@ -12,11 +12,12 @@ import pytest
 import yaml
 
 from gage_eval.cli.app import main
+from gage_eval.errors import ConfigError
 
 from .conftest import pipeline, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG_ERROR = 2  # ConfigError's exit code (GageError.exit_code); the usage error of a bad config
+CONFIG_ERROR = ConfigError.exit_code  # whatever number the exit-code table gives a config error
 
 
 def _gage(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -70,9 +71,8 @@ def test_run_id_is_checked_by_every_entry_point(tmp_path: Path, capsys: pytest.C
     code, out = _gage(["perf", "--url", "http://127.0.0.1:9/v1/chat/completions", "--model", "m",
                        "--output-dir", out_dir, "--run-id", "a/b"], capsys)
     assert code == CONFIG_ERROR and "single folder name" in out
-    from gage_eval.errors import ConfigError
-
     import gage_eval
+
     with pytest.raises(ConfigError, match="single folder name"):  # the Python API too
         gage_eval.run(pipeline(tmp_path / "qa.jsonl"), output_dir=tmp_path / "runs", run_id="../x")
 

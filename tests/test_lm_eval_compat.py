@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from gage_eval.cli.app import main
+from gage_eval.errors import ConfigError
 
 from .conftest import write_jsonl
 
@@ -122,7 +123,7 @@ def test_each_lm_eval_alias_compiles_like_the_gage_spelling(tmp_path: Path, caps
 def test_lm_eval_alias_mistakes_are_clear(capsys: pytest.CaptureFixture[str], args: list[str], where: str,
                                           words: str) -> None:
     code, out = _gage(["eval", *args, "--dry-run"], capsys)
-    assert code == 2 and f"error: {where}: " in out and words in out and "Traceback" not in out
+    assert code == ConfigError.exit_code and f"error: {where}: " in out and words in out and "Traceback" not in out
 
 
 def _help(args: list[str]) -> str:

@@ -20,8 +20,8 @@ _BAD_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f/\\]")
 
 def check_run_id(run_id: str | None, option: str = "--run-id") -> str | None:
     """The run id unchanged when it is one safe path component (None means: generate one); else ConfigError."""
-    if run_id is None:
-        return None
+    if not isinstance(run_id, str):  # None: generate one; other types are left to the settings' schema
+        return run_id
     problem = None
     if not run_id.strip():
         problem = "is empty"
