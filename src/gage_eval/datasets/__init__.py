@@ -22,7 +22,7 @@ from gage_eval.datasets.preprocess import (
     RecordError,
     make_preprocessor,
 )
-from gage_eval.errors import ConfigError
+from gage_eval.errors import ConfigError, DatasetError
 from gage_eval.registry import registry
 from gage_eval.sample import Sample
 
