@@ -8,7 +8,7 @@ from typing import Any
 from gage_eval.config import config_from_dict, load_config
 from gage_eval.config.models import PipelineConfig
 from gage_eval.config.quick import QuickTask
-from gage_eval.errors import DatasetError
+from gage_eval.errors import GageError
 from gage_eval.engine import event_loop
 from gage_eval.engine.runtime import RunResult, Runtime
 from gage_eval.engine.settings import RunSettings, settings_from_env_and_flags
@@ -51,8 +51,12 @@ def run_task(task: dict[str, Any] | QuickTask, **overrides: Any) -> RunResult:
     `gage eval`, so both give the same PipelineConfig."""
     from gage_eval.config.quick import API_KEY_ENV, compile_quick, quick_task
 
+    from gage_eval.config.paths import check_dataset_paths
+    from gage_eval.config.quick_errors import quick_mode_error
+
     quick = task if isinstance(task, QuickTask) else quick_task(task)
-    cfg = config_from_dict(compile_quick(quick))
+    pipeline = compile_quick(quick)
+    cfg = config_from_dict(pipeline)
     flags: dict[str, Any] = {"output_dir": quick.work_dir, "run_id": quick.run_id, "use_cache": bool(quick.use_cache)}
     flags.update({k: v for k, v in overrides.items() if v is not None})
     settings = settings_from_env_and_flags({k: v for k, v in flags.items() if v is not None})
@@ -60,13 +64,11 @@ def run_task(task: dict[str, Any] | QuickTask, **overrides: Any) -> RunResult:
     if quick.api_key is not None:
         secrets[API_KEY_ENV] = quick.api_key.get_secret_value()
     try:
+        check_dataset_paths(cfg)  # a missing local copy is reported before a run directory is made
         return run(cfg, settings.model_copy(update={"secrets": secrets}))
-    except DatasetError as exc:
-        if (exc.path or "").endswith("hub_params.hub_id"):
-            # The loader speaks of config paths; quick-mode users point at local copies with options.
-            exc.fix = (f"{exc.fix}. With gage eval: --dataset-dir DIR (holding DIR/<benchmark>) or --dataset-args "
-                       "'{\"<benchmark>\": {\"local_path\": \"DIR\"}}'; HF_HUB_OFFLINE=1 skips the hub's retries")
-        raise
+    except GageError as exc:
+        # The dataset layer speaks of config paths; quick-mode users wrote options.
+        raise quick_mode_error(exc, pipeline, quick.dataset_args, quick.dataset_dir) from None
 
 
 def run(config: PipelineConfig | str | Path | dict[str, Any], settings: RunSettings | None = None,

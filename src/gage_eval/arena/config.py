@@ -8,6 +8,7 @@ summary.json and report.html — plus the `arena_leaderboard` summary section.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -101,7 +102,9 @@ def _generate_live(cfg: ArenaConfig, model: ArenaModel, root: Path, settings_ove
                 "datasets": [cfg.dataset.model_dump(by_alias=True, exclude_none=True)], "backends": [backend],
                 "role_adapters": [{"adapter_id": "dut", "role_type": "dut_model", "backend_id": "model",
                                    "params": {"generation": cfg.generation}}]}
-    result = run(pipeline, output_dir=root, run_id=model.name, max_samples=cfg.limit,
+    # A model name may be a hub id ("org/model"); its run folder must be one path component.
+    run_id = re.sub(r"[^\w.-]", "_", model.name).strip(".") or "model"
+    result = run(pipeline, output_dir=root, run_id=run_id, max_samples=cfg.limit,
                  **{k: v for k, v in settings_overrides.items() if k in ("use_cache", "progress", "concurrency")})
     if result.status == "failed":  # e.g. its server is down: no battles can be judged from it
         error = result.summary["run"]["error"] or {}

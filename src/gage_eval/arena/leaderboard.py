@@ -65,6 +65,7 @@ class ArenaLeaderboard:
             return out
         from gage_eval.arena.battles import ArenaError, matrix_rows, outcome_matrix
         from gage_eval.arena.ratings import (
+            MIN_BATTLES,
             bootstrap_ratings,
             compute_online_elo,
             leaderboard,
@@ -84,10 +85,17 @@ class ArenaLeaderboard:
             out["error"] = exc.render()
             out["win_matrix"] = matrix_rows(outcome_matrix(self.battles))
             return out
-        out["leaderboard"] = leaderboard(self.battles, intervals=intervals, baseline=self.baseline)
+        out["leaderboard"] = board = leaderboard(self.battles, intervals=intervals, baseline=self.baseline)
+        unrated = {r["model"]: r["insufficient_data"] for r in board if r.get("insufficient_data")}
+        if unrated:
+            out["insufficient_data"] = unrated
+            out["insufficient_data_rule"] = (f"no rating for a model with fewer than {MIN_BATTLES} battles or a "
+                                             "perfect record (all wins or all losses): its rating would be "
+                                             "unbounded and its interval of zero width")
         elo = bootstrap_ratings(self.battles, "elo", rounds=min(rounds, 200), seed=self.seed)
         online = compute_online_elo(self.battles)
-        out["elo"] = {m: {"rating": online.get(m), "ci_low": iv.ci_low, "ci_high": iv.ci_high}
+        out["elo"] = {m: ({"rating": None, "ci_low": None, "ci_high": None, "insufficient_data": unrated[m]}
+                          if m in unrated else {"rating": online.get(m), "ci_low": iv.ci_low, "ci_high": iv.ci_high})
                       for m, iv in elo.items()}
         out["win_matrix"] = matrix_rows(outcome_matrix(self.battles))
         out["rating_method"] = (f"Bradley-Terry maximum likelihood (ties half a win), Elo scale; 95% percentile "

@@ -16,13 +16,22 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.special import expit, log_expit
 
-from gage_eval.arena.battles import ArenaError, Battle, as_battles, model_records, win_rates_vs_baseline
+from gage_eval.arena.battles import (
+    ArenaError,
+    Battle,
+    Record,
+    as_battles,
+    model_records,
+    win_rates_vs_baseline,
+)
 
 RatingFit = Literal["bt", "elo"] | Callable[[Sequence[Battle]], Mapping[str, float]]
 # Per unit of total battle weight: big enough to keep a model that won every game finite (a few thousand
 # points above the rest instead of infinity) and the optimum unique, small enough to move ordinary ratings by
 # ~1e-6 points.
 DEFAULT_L2 = 1e-10
+# Fewest battles (ties included) a model needs for a rating; see `insufficient_data`.
+MIN_BATTLES = 10
 
 
 @dataclass(frozen=True)
@@ -235,14 +244,36 @@ def bootstrap_ratings(battles: Iterable[Battle | Mapping[str, Any]], fit: Rating
     return out
 
 
+def insufficient_data(record: Record, min_battles: int = MIN_BATTLES) -> str | None:
+    """Why a model's record supports no rating (None when it does).
+
+    A perfect record (every battle won, or every one lost) has an infinite maximum-likelihood rating: the
+    number printed would be an artefact of the tiny L2 penalty, and every bootstrap resample repeats the
+    record, so the interval has zero width — an extreme number with no uncertainty, the opposite of the truth.
+    Below `min_battles` games the win rate's standard error exceeds 0.5/sqrt(10) ~ 0.16, a 95% interval
+    wider than +-0.3 in win rate, several hundred rating points: no rating either.
+    """
+    games = record.games
+    if games < min_battles:
+        return f"only {games:g} battle(s); a rating needs at least {min_battles}"
+    if record.losses == 0 and record.ties == 0:
+        return f"won all {games:g} battles: nothing bounds its rating from above"
+    if record.wins == 0 and record.ties == 0:
+        return f"lost all {games:g} battles: nothing bounds its rating from below"
+    return None
+
+
 def leaderboard(battles: Iterable[Battle | Mapping[str, Any]], *,
                 intervals: Mapping[str, RatingInterval] | None = None, fit: RatingFit = "bt", rounds: int = 1000,
-                seed: int = 0, baseline: str | None = None, **fit_kwargs: Any) -> list[dict[str, Any]]:
+                seed: int = 0, baseline: str | None = None, min_battles: int = MIN_BATTLES,
+                **fit_kwargs: Any) -> list[dict[str, Any]]:
     """Rows for summary.json, best first: rank, model, rating, ci_low, ci_high, median, rank_ub, record.
 
     `intervals` (from bootstrap_ratings) is computed here when not given. `rank_ub` is Chatbot Arena's
     "rank (UB)": 1 + the number of models whose interval lies entirely above this one. With `baseline`,
     each row also carries win_rate_vs_baseline (ties half; None for the baseline and models that never met it).
+    A model whose record supports no rating (`insufficient_data`) gets rating, interval and rank None and the
+    reason in `insufficient_data`; it is listed after the rated models.
     """
     rows = as_battles(battles)
     if intervals is None:
@@ -252,14 +283,20 @@ def leaderboard(battles: Iterable[Battle | Mapping[str, Any]], *,
     if missing:
         raise ArenaError(f"no rating for model(s) {missing}", fix="compute intervals on the same battles")
     vs_base = win_rates_vs_baseline(rows, baseline) if baseline is not None else {}
-    order = sorted(records, key=lambda m: (-intervals[m].rating, m))
+    reasons = {m: insufficient_data(records[m], min_battles) for m in records}
+    rated = sorted((m for m in records if reasons[m] is None), key=lambda m: (-intervals[m].rating, m))
+    unrated = sorted((m for m in records if reasons[m] is not None), key=lambda m: (-records[m].win_rate, m))
     table: list[dict[str, Any]] = []
-    for rank, model in enumerate(order, start=1):
-        iv = intervals[model]
-        above = sum(1 for o in order if o != model and intervals[o].ci_low > iv.ci_high)
-        row: dict[str, Any] = {"rank": rank, "model": model, "rating": iv.rating, "ci_low": iv.ci_low,
-                               "ci_high": iv.ci_high, "median": iv.median, "rank_ub": 1 + above,
-                               **{k: v for k, v in records[model].as_dict().items() if k != "win_rate"}}
+    for rank, model in enumerate([*rated, *unrated], start=1):
+        iv, record = intervals[model], records[model].as_dict()
+        row: dict[str, Any] = {"model": model, **{k: v for k, v in record.items() if k != "win_rate"}}
+        if reasons[model] is None:
+            above = sum(1 for o in rated if o != model and intervals[o].ci_low > iv.ci_high)
+            row.update(rank=rank, rating=iv.rating, ci_low=iv.ci_low, ci_high=iv.ci_high, median=iv.median,
+                       rank_ub=1 + above)
+        else:
+            row.update(rank=None, rating=None, ci_low=None, ci_high=None, median=None, rank_ub=None,
+                       insufficient_data=reasons[model])
         if baseline is not None:
             row["win_rate_vs_baseline"] = vs_base[model]["win_rate"] if model in vs_base else None
         table.append(row)

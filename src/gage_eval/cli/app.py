@@ -7,7 +7,9 @@ import typer
 
 from gage_eval.errors import GageError, RunInterrupted
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+# rich_markup_mode=None: plain click help, which wraps every option name and text; rich panels cut long option
+# names and help text with an ellipsis in narrow or piped (non-tty, 80-column) output.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="gage-eval: evaluate large language models with step-chain pipelines.")
 
 
@@ -45,7 +47,7 @@ def _graceful_sigterm() -> None:
     signal.signal(signal.SIGTERM, lambda *_: _thread.interrupt_main(signal.SIGINT))
 
 
-MULTI_VALUE_OPTIONS = {"--parallel", "--datasets"}
+MULTI_VALUE_OPTIONS = {"--parallel", "--datasets", "--tasks"}
 
 
 def expand_multi_value(argv: list[str]) -> list[str]:

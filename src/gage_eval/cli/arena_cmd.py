@@ -86,8 +86,12 @@ def register(app: typer.Typer) -> None:
                                     "human": human, "port": port, "swap": swap, "allow_tie": allow_tie,
                                     "limit": limit, "bootstrap_rounds": bootstrap_rounds, "seed": seed,
                                     "concurrency": concurrency, "allow_mismatch": allow_mismatch})
-        run_id = run_id or (cfg.name if cfg.name.startswith("arena") else f"arena_{cfg.name}")
+        from gage_eval.run_paths import check_run_id, ensure_writable_dir
+
+        run_id = check_run_id(run_id) or (cfg.name if cfg.name.startswith("arena") else f"arena_{cfg.name}")
         run_dir = output_dir / run_id
+        if not dry_run:  # the pairs file is written before the judge run starts: fail here, not halfway
+            ensure_writable_dir(run_dir)
         overrides = {"use_cache": use_cache or None, "progress": progress}
         try:
             pipeline = compile_arena(cfg, run_dir, collect_outputs(cfg, run_dir, overrides))
@@ -127,13 +131,18 @@ def print_leaderboard(summary: dict[str, Any], run_dir: Path) -> None:
             table.add_column(col)
         for r in rows:
             vs = r.get("win_rate_vs_baseline")
-            table.add_row(str(r["rank"]), r["model"], f"{r['rating']:.0f}", f"[{r['ci_low']:.0f}, {r['ci_high']:.0f}]",
+            rated = r.get("rating") is not None
+            table.add_row("-" if r["rank"] is None else str(r["rank"]), r["model"],
+                          f"{r['rating']:.0f}" if rated else "insufficient data",
+                          f"[{r['ci_low']:.0f}, {r['ci_high']:.0f}]" if rated else "-",
                           f"{r['wins']}/{r['ties']}/{r['losses']}",
                           *([("-" if vs is None else f"{vs:.3f}")] if baseline else []))
     if rows:
         Console().print(table)
     else:
         typer.secho(f"no ranking: {board.get('error') or board.get('note') or 'no judged battles'}", fg="yellow")
+    for model, reason in (board.get("insufficient_data") or {}).items():
+        typer.secho(f"insufficient data to rate {model}: {reason}", fg="yellow")
     if board.get("inconsistency_rate") is not None:
         typer.echo(f"position-swap inconsistency: {board['inconsistency_rate']:.3f} of "
                    f"{board['judged_both_orders']} pairs")

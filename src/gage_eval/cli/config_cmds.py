@@ -97,9 +97,21 @@ def do_distill(config: Path, name: str, out_root: Path | None = None) -> Path:
 def register(app: typer.Typer) -> None:
     @app.command("validate")
     def validate(configs: list[Path] = typer.Argument(..., help="config files to check")) -> None:
-        """Check configs (schema, references, registry names, digests) without running."""
+        """Check configs (schema, references, registry names, digests) without running; every file is checked and
+        each bad one reported, and the exit status is non-zero when any is bad."""
+        from gage_eval.cli.app import report_error
+        from gage_eval.errors import GageError
+
+        codes = []
         for config in configs:
-            typer.echo(validate_file(config))
+            try:
+                typer.echo(validate_file(config))
+            except GageError as exc:
+                codes.append(report_error(exc))
+        if codes:
+            if len(configs) > 1:
+                typer.secho(f"{len(codes)} of {len(configs)} config(s) invalid", fg=typer.colors.RED, err=True)
+            raise typer.Exit(codes[0])
 
     @app.command("schema")
     def schema(kind: str = typer.Argument("pipeline", help="pipeline | run | template")) -> None:

@@ -15,9 +15,11 @@ def register(app: typer.Typer) -> None:
     def eval_(
         model: str = typer.Option(..., "--model", help="local checkpoint path, hub id, served model name (with "
                                   "--api-url), an OpenAI-compatible URL, or a backend type such as dummy"),
-        datasets: list[str] = typer.Option(..., "--datasets", help="builtin benchmarks (`gage list benchmarks`)"),
-        limit: Optional[int] = typer.Option(None, "--limit", help="samples per dataset: the first N; on MMLU, CMMLU "
-                                            "and C-Eval the first N of each subject, as lm-eval's --limit (see "
+        datasets: list[str] = typer.Option([], "--datasets", help="builtin benchmarks (`gage list benchmarks`)"),
+        tasks: list[str] = typer.Option([], "--tasks", help="lm-eval's name for --datasets, comma-separated: "
+                                        "--tasks arc_easy,gsm8k"),
+        limit: Optional[int] = typer.Option(None, "--limit", help="samples per dataset (>= 1): the first N; on MMLU, "
+                                            "CMMLU and C-Eval the first N of each subject, as lm-eval's --limit (see "
                                             "--limit-mode)"),
         limit_mode: Optional[str] = typer.Option(None, "--limit-mode", help="per_subject (default: --limit counts "
                                                  "per subject on MMLU, CMMLU, C-Eval, as lm-eval) | total (the "
@@ -28,7 +30,9 @@ def register(app: typer.Typer) -> None:
                                                         help="k=v,... or JSON, e.g. do_sample=false,max_new_tokens=512"),
         dataset_args: Optional[str] = typer.Option(None, "--dataset-args", help="JSON: {name: {few_shot_num, "
                                                    "few_shot_random, local_path, split, subset, system_prompt, ...}}"),
-        model_args: Optional[str] = typer.Option(None, "--model-args", help="backend settings, k=v,... or JSON"),
+        model_args: Optional[str] = typer.Option(None, "--model-args", "--model_args", help="backend settings, "
+                                                 "k=v,... or JSON; lm-eval's pretrained=PATH is the checkpoint "
+                                                 "(with --model hf)"),
         judge_model_args: Optional[str] = typer.Option(None, "--judge-model-args", help="judge for judged benchmarks: "
                                                        "JSON or k=v with api_url, model_id (api_key_env)"),
         template_type: Optional[str] = typer.Option(None, "--template-type", help="chat | completion | base"),
@@ -44,6 +48,14 @@ def register(app: typer.Typer) -> None:
                                                       "generated together per forward pass (2x as many samples, at "
                                                       "least 8, stay in flight to fill batches); served model "
                                                       "(--api-url): samples sent concurrently"),
+        batch_size: Optional[str] = typer.Option(None, "--batch_size", help="lm-eval's name for --eval-batch-size "
+                                                 "(auto = the default)"),
+        num_fewshot: Optional[int] = typer.Option(None, "--num_fewshot", help="lm-eval: few_shot_num of every "
+                                                  "dataset (an explicit one in --dataset-args wins)"),
+        device: Optional[str] = typer.Option(None, "--device", help="local checkpoint device: cpu, cuda, cuda:N"),
+        output_path: Optional[str] = typer.Option(None, "--output_path", help="lm-eval's name for --output-dir"),
+        log_samples: bool = typer.Option(False, "--log_samples", help="accepted for lm-eval command lines; does "
+                                         "nothing: every sample is always written to samples.jsonl"),
         use_cache: bool = typer.Option(False, "--use-cache", help="reuse cached model responses"),
         work_dir: Optional[str] = typer.Option(None, "--work-dir", "--output-dir", help="output root (default runs)"),
         run_id: Optional[str] = typer.Option(None, "--run-id", help="fixed run id; rerunning it resumes"),
@@ -55,8 +67,12 @@ def register(app: typer.Typer) -> None:
         no_preflight: bool = typer.Option(False, "--no-preflight", help=NO_PREFLIGHT_HELP),
     ) -> None:
         """Evaluate a model on builtin benchmarks in one command (EvalScope-compatible options)."""
+        from gage_eval.cli.lm_eval_compat import LmEvalOptions, apply_lm_eval
         from gage_eval.config.quick import parse_kv, quick_task
+        from gage_eval.engine.settings import check_sample_limit
 
+        check_sample_limit(limit, "--limit")
+        del log_samples  # lm-eval's opt-in is our default
         data: dict[str, Any] = {
             "model": model, "datasets": datasets, "limit": limit, "dataset_dir": dataset_dir, "template_type": template_type,
             "limit_mode": limit_mode,
@@ -68,6 +84,7 @@ def register(app: typer.Typer) -> None:
             "model_args": parse_kv(model_args, "--model-args"),
             "judge_model_args": parse_kv(judge_model_args, "--judge-model-args"),
         }
+        apply_lm_eval(data, LmEvalOptions(tasks, num_fewshot, batch_size, output_path, device))
         if api_key_env:
             data["model_args"] = {**data["model_args"], "api_key_env": api_key_env}
         task = quick_task({k: v for k, v in data.items() if v is not None})

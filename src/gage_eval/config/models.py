@@ -149,7 +149,7 @@ class ExecutionSpec(Strict):
     concurrency: int | None = Field(default=None, ge=1)
     prefetch_factor: int | None = Field(default=None, ge=1)
     max_inflight: int | None = Field(default=None, ge=1)
-    max_samples: int | None = Field(default=None, ge=0)
+    max_samples: int | None = Field(default=None, ge=1)  # 0 would run nothing and report "completed"
     failure_policy: FailurePolicy | None = None
 
 

@@ -45,7 +45,7 @@ class QuickTask(BaseModel):
     dataset_args: dict[str, dict[str, Any]] = Field(default_factory=dict)
     template_type: Literal["chat", "completion", "base"] | None = None
     eval_mode: Literal["auto", "loglikelihood", "generate"] = "auto"
-    limit: int | None = Field(default=None, ge=0)
+    limit: int | None = Field(default=None, ge=1)  # 0 would evaluate nothing: --dry-run shows the pipeline
     # per_subject (default): on benchmarks whose template sets params.limit_per (MMLU, CMMLU, C-Eval) the limit
     # counts per subject, as lm-eval's --limit counts per sub-task; total: the first N of the concatenated set.
     limit_mode: Literal["per_subject", "total"] | None = None

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gage_eval.config.models import DatasetSpec
-from gage_eval.datasets.base import DatasetLoader
+from gage_eval.datasets.base import DatasetLoader, empty_dataset_error
 from gage_eval.datasets.preprocess import (
     HOOK_NAMES,
     BasePreprocessor,
@@ -65,6 +65,7 @@ def iter_samples(spec: DatasetSpec, base_dir: Path | None = None, config_path: s
     loader = build_loader(spec, base_dir, config_path)
     preprocessor = build_preprocessor(spec, loader.describe(), config_path, loader.number_unit)
     if hasattr(preprocessor, "fewshot_pool"):
+        loader.check()  # a missing data file is "not found", said before anything about its few-shot split
         preprocessor.fewshot_pool = load_fewshot_pool(spec, base_dir, config_path)
         preprocessor.pool_is_evaluated_split = pool_is_evaluated_split(spec, base_dir)
     per = spec.params.get("limit_per")
@@ -137,8 +138,11 @@ def _generate(loader: DatasetLoader, preprocessor: BasePreprocessor, max_samples
         records = limit_records(records, max_samples, per)
     transform = preprocessor.transform
     # `index` stays the record's position in the whole dataset, so a limited run's derived ids are a full run's.
+    index = -1
     for index, (number, record) in records:
         yield transform(record, index, number)
+    if index < 0 and max_samples != 0:
+        raise empty_dataset_error(loader.describe(), loader.cfg("params.path"))
 
 
 def limit_records(records: Iterator[tuple[int, Any]], limit: int, per: str | None) -> Iterator[tuple[int, Any]]:

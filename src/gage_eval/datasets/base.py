@@ -57,3 +57,10 @@ class DatasetLoader:
         raise DatasetError(f"dataset file not found (tried {tried})", file=str(raw), path=self.cfg(key),
                            fix="check the path; relative paths are tried against the current directory, then "
                                "the config file's directory")
+
+
+def empty_dataset_error(source: str, config_path: str) -> DatasetError:
+    """A run over nothing would report "completed, 0 samples" and look like a success: refuse it by name."""
+    return DatasetError("dataset is empty: no records were read", file=source, path=config_path,
+                        fix="check that the file (or split / subset) holds records; an empty file is usually an "
+                            "unfinished download or export")

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from gage_eval.datasets.base import DatasetLoader
+from gage_eval.datasets.base import DatasetLoader, empty_dataset_error
 from gage_eval.errors import DatasetError
 from gage_eval.registry import registry
 
@@ -139,6 +139,12 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:300]
 
 
+def _blank(path: Path) -> bool:
+    """An empty (or whitespace-only) file; only the first bytes are read, so big files cost nothing."""
+    with path.open("rb") as fh:
+        return not fh.read(4096).strip() and path.stat().st_size <= 4096
+
+
 @registry.asset("dataset_loaders", "hf_hub", desc="Hugging Face `datasets`: hub_params.hub_id/subset/split, or "
                 "local data in params.path (save_to_disk folder, snapshot folder, parquet/csv/json/arrow file) "
                 "or params.data_files", tags=("hub", "local", "streaming"))
@@ -234,6 +240,8 @@ class HFHubLoader(DatasetLoader):
                     kwargs.pop("name", None)  # named files need no config (a copy may lack the subset folder)
                     kwargs["data_files"] = {hp.split: files}
                 return datasets.load_dataset(str(path), **kwargs)
+            if path.is_file() and _blank(path):  # `datasets` would only say "StopIteration"
+                raise empty_dataset_error(str(path), self.cfg("params.path"))
             builder = _builder_for(path.name)
             if builder is None:
                 raise DatasetError(f"unsupported file type '{''.join(path.suffixes)}'", file=str(path),

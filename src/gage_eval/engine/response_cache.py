@@ -23,7 +23,9 @@ class ResponseCache:
     """Thread-safe; calls run in a worker thread so the event loop never blocks on disk."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from gage_eval.run_paths import ensure_writable_dir
+
+        ensure_writable_dir(path.parent, "--use-cache")  # a clear error naming the folder, not an OSError
         self.path = path
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)

@@ -54,6 +54,7 @@ from gage_eval.report.summary import (
     write_json_atomic,
 )
 from gage_eval.roles.base import RoleResources
+from gage_eval.run_paths import check_run_id, ensure_writable_dir
 from gage_eval.steps.chain import StepChain
 
 log = logging.getLogger("gage_eval")
@@ -96,13 +97,25 @@ def _run_lock(run_dir: Path):
         fh.close()
 
 
-def _check_same_config(run_dir: Path, digest: str) -> None:
+def _check_same_config(run_dir: Path, digest: str, cfg: PipelineConfig) -> None:
     meta = run_dir / "run_meta.json"
     if meta.exists():
         previous = orjson.loads(meta.read_bytes()).get("results_digest")
         if previous and previous != digest:
-            raise ConfigError(f"run directory {run_dir} holds results of a different config ({previous[:19]}…)",
-                              path="--run-id", fix="use a new --run-id, or delete the directory to start over")
+            raise ConfigError(f"run directory {run_dir} holds results of a different config "
+                              f"({_config_changes(run_dir, cfg)})", path="--run-id",
+                              fix="use a new --run-id, or delete the directory to start over")
+
+
+def _config_changes(run_dir: Path, cfg: PipelineConfig) -> str:
+    """The changed keys, old → new, from the config.json the earlier attempt wrote."""
+    from gage_eval.engine.config_diff import describe_changes
+
+    try:
+        old = orjson.loads((run_dir / "config.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return "its config.json is missing or unreadable, so the changed keys cannot be listed"
+    return "changed: " + describe_changes(old, cfg.model_dump(mode="json", by_alias=True), _SCHEDULING_KEYS)
 
 
 def _pick(*values: Any) -> Any:
@@ -127,7 +140,7 @@ class Runtime:
         self.cfg = cfg
         self.settings = settings
         name = cfg.metadata.name if cfg.metadata.name != "unnamed" else "run"
-        self.run_id = settings.run_id or f"{name}_{datetime.now():%Y%m%d_%H%M%S}"
+        self.run_id = check_run_id(settings.run_id) or f"{name}_{datetime.now():%Y%m%d_%H%M%S}"
         self.run_dir = settings.output_dir / self.run_id
         self.exporter: MetricsExporter | None = None
         self._callers: dict[str, ModelCaller] = {}
@@ -144,11 +157,11 @@ class Runtime:
         return sinks
 
     async def run(self) -> RunResult:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "logs").mkdir(exist_ok=True)
+        ensure_writable_dir(self.run_dir)
+        ensure_writable_dir(self.run_dir / "logs")
         digest = results_digest(self.cfg)
         with _run_lock(self.run_dir):
-            _check_same_config(self.run_dir, digest)
+            _check_same_config(self.run_dir, digest, self.cfg)
             handler = logging.FileHandler(self.run_dir / "logs" / "run.log")
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
             log.addHandler(handler)

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gage_eval.errors import ConfigError
+from gage_eval.run_paths import check_run_id
 
 # Defaults when neither the config nor the CLI sets them.
 DEFAULT_CONCURRENCY = 8
@@ -23,7 +24,7 @@ class RunSettings(BaseModel):
     run_id: str | None = None
     dataset_id: str | None = None
     concurrency: int | None = Field(default=None, ge=1)
-    max_samples: int | None = Field(default=None, ge=0)
+    max_samples: int | None = Field(default=None, ge=1)
     prefetch_factor: int | None = Field(default=None, ge=1)
     max_inflight: int | None = Field(default=None, ge=1)
     failure_policy: Literal["fail_fast", "graceful", "best_effort"] | None = None
@@ -60,6 +61,15 @@ ENV_MAP: dict[str, str] = {
 }
 
 
+def check_sample_limit(value: object, option: str) -> None:
+    """A limit of 0 samples is refused: it would run nothing and still report "completed" (a typo or an unset
+    variable, not a wish). Seeing what would run is what `--dry-run` (gage eval) and `gage validate` are for."""
+    if value is not None and str(value).strip() == "0":
+        raise ConfigError(f"{option} 0 would evaluate no samples", path=option,
+                          fix=f"give {option} N with N >= 1, or leave it out to evaluate everything; to see the "
+                              "compiled pipeline without running use `gage eval ... --dry-run` or `gage validate`")
+
+
 def settings_from_env_and_flags(flags: Mapping[str, object], environ: Mapping[str, str] | None = None
                                 ) -> RunSettings:
     """Flags win over environment variables; unset flags (None) fall back to the environment."""
@@ -75,6 +85,8 @@ def settings_from_env_and_flags(flags: Mapping[str, object], environ: Mapping[st
     for key, value in flags.items():
         if value is not None:
             data[key], source[key] = value, f"--{key.replace('_', '-')}"
+    check_run_id(data.get("run_id"), source.get("run_id", "--run-id"))  # type: ignore[arg-type]
+    check_sample_limit(data.get("max_samples"), source.get("max_samples", "--max-samples"))
     try:
         return RunSettings.model_validate(data)
     except ValidationError as exc:

@@ -32,8 +32,10 @@ class LoopStats:
 
 
 class PlainProgress:
-    def __init__(self, stream: TextIO = sys.stderr, interval_s: float = 5.0) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, interval_s: float = 5.0) -> None:
+        # Looked up per instance: a default bound at import time keeps a stderr that may since be replaced
+        # (pytest's capture, a redirected stream) and then closed.
+        self.stream = stream if stream is not None else sys.stderr
         self.interval_s = interval_s
         self._last = 0.0
 
