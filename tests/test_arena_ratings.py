@@ -19,7 +19,6 @@ from gage_eval.arena import (
     bootstrap_ratings,
     compute_online_elo,
     fit_bradley_terry,
-    leaderboard,
     matrix_rows,
     model_records,
     outcome_matrix,
@@ -27,6 +26,7 @@ from gage_eval.arena import (
     win_rate_matrix,
     win_rates_vs_baseline,
 )
+from gage_eval.arena.ratings import leaderboard
 from gage_eval.errors import GageError
 
 NAMES = [f"m{i}" for i in range(6)]
@@ -269,13 +269,14 @@ def test_fast_bootstrap_matches_refitting_on_resampled_battles() -> None:
         assert fast[n].rating == slow[n].rating
 
 
-def test_bootstrap_1000_rounds_time() -> None:
+def test_bootstrap_1000_rounds_completes() -> None:
     battles = tournament(np.random.default_rng(7))
     start = time.perf_counter()
     intervals = bootstrap_ratings(battles, rounds=1000, seed=0)
     elapsed = time.perf_counter() - start
     print(f"1000-round BT bootstrap on {len(battles)} battles, 6 models: {elapsed:.2f} s")
-    assert len(intervals) == 6 and elapsed < 60  # loose: shared CI machines; the target is < 5 s
+    # Speed is measured by benchmarks/bench_arena_ratings.py, not asserted here (shared machines are noisy).
+    assert len(intervals) == 6
 
 
 def test_bootstrap_with_anchor_pins_the_anchor() -> None:
