@@ -3,17 +3,21 @@
 Scoring reproduces lm-evaluation-harness' `hf` model (HFLM) exactly; see hf_runtime.py.
 
 Concurrency: the engine keeps many samples in flight, each awaiting `loglikelihood` or `generate`. Every call
-queues its work items and one worker task per backend drains the queue: it runs one batch at a time in a
-thread (torch never blocks the event loop, and one model never runs two inferences at once), taking up
-to `batch_size` items per forward pass. Scoring items are taken longest first, as lm-eval sorts them, so
-padding stays small; greedy generations with the same options share one left-padded `generate` call.
-While a batch runs, new calls queue up and join the next batch, so batches fill without any timer.
+queues its work items and one worker task per backend drains the queue: it runs one batch at a time on the
+backend's own thread (torch never blocks the event loop, one model never runs two inferences at once, and
+all torch work stays on one thread, so its intra-op thread pool is created once, not once per executor
+thread), taking up to `batch_size` items per forward pass. Scoring items and generations are taken longest
+first, as lm-eval sorts them, so padding stays small; greedy generations with the same options share one
+left-padded `generate` call. While a batch runs, new calls queue up and join the next batch, so batches fill
+without any timer. A stop signal (engine.stop) ends the current `generate` at the next token and no further
+batch starts; outputs of a stopped batch are never delivered.
 """
 from __future__ import annotations
 
 import asyncio
 import importlib.util
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +25,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from gage_eval.backends.base import Backend, BackendSettings, GenerationRequest, GenerationResponse
+from gage_eval.engine import stop
 from gage_eval.errors import BackendError, ConfigError, GageError
 from gage_eval.registry import registry
 
@@ -95,6 +100,7 @@ class HFBackend(Backend):
         self._load_error: BaseException | None = None
         self._pending: list[_ScoreJob | _GenJob] = []
         self._worker: asyncio.Task | None = None
+        self._thread: ThreadPoolExecutor | None = None  # the one thread all torch work of this backend runs on
         self.forward_passes = 0  # scoring forward passes (batches), for tests and diagnostics
         self.generate_calls = 0  # model.generate calls (batches)
 
@@ -127,6 +133,9 @@ class HFBackend(Backend):
         if self._worker is not None and not self._worker.done():
             await asyncio.gather(self._worker, return_exceptions=True)
         self._runtime = None
+        if self._thread is not None:
+            self._thread.shutdown(wait=False)
+            self._thread = None
 
     # ---- request parameters -------------------------------------------------------------------------
     def _options(self, params: dict[str, Any]) -> Any:
@@ -164,6 +173,10 @@ class HFBackend(Backend):
             await asyncio.sleep(0)  # let calls started in the same tick join the first batch
             while True:
                 self._pending = [j for j in self._pending if not j.future.done()]  # drop cancelled callers
+                if stop.requested():  # the run is stopping: start no other batch
+                    for job in self._pending:
+                        job.future.cancel()
+                    self._pending = []
                 if not self._pending:
                     return
                 fresh = [j for j in self._pending if not j.prepared]
@@ -185,10 +198,16 @@ class HFBackend(Backend):
 
     async def _run(self, fn: Any, jobs: list[Any]) -> None:
         """Run `fn(jobs)` in a thread; it returns one result or exception per job. A raised error fails all."""
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gage-hf")
         try:
-            results = await asyncio.to_thread(fn, jobs)
+            results = await asyncio.get_running_loop().run_in_executor(self._thread, fn, jobs)
         except Exception as exc:  # noqa: BLE001 - turned into an error of every job in the batch
             results = [_as_error(exc)] * len(jobs)
+        if stop.requested():  # a generation cut short by the stop flag must never be scored as an answer
+            for job in jobs:
+                job.future.cancel()
+            return
         failed = set()
         for job, result in zip(jobs, results):
             if isinstance(result, BaseException):
@@ -209,7 +228,9 @@ class HFBackend(Backend):
         key = head.options.batch_key()
         if key is None:
             return [head]
-        return [j for j in jobs if isinstance(j, _GenJob) and j.options.batch_key() == key][:self.s.batch_size]
+        same = [j for j in jobs if isinstance(j, _GenJob) and j.options.batch_key() == key]
+        same.sort(key=lambda j: -len(j.ids))  # lm-eval's order: longest first, so rows of a batch pad little
+        return same[:self.s.batch_size]
 
     # ---- thread side --------------------------------------------------------------------------------
     def _ensure_runtime(self) -> Any:

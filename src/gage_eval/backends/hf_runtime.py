@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gage_eval.engine import stop
 from gage_eval.errors import BackendError, ConfigError
 
 if TYPE_CHECKING:
@@ -265,8 +266,8 @@ class HFRuntime:
                 kwargs["top_k"] = o.top_k
         if o.repetition_penalty is not None:
             kwargs["repetition_penalty"] = o.repetition_penalty
-        if o.stop:
-            kwargs["stopping_criteria"] = self.transformers.StoppingCriteriaList([self._stop_criterion(o.stop, width)])
+        criteria = [self._stop_flag_criterion()] + ([self._stop_criterion(o.stop, width)] if o.stop else [])
+        kwargs["stopping_criteria"] = self.transformers.StoppingCriteriaList(criteria)
         if o.seed is not None:
             torch.manual_seed(o.seed)
         with torch.no_grad():
@@ -295,15 +296,34 @@ class HFRuntime:
             text, reason = text[:min(cuts)], "stop"
         return text, count, reason
 
-    def _stop_criterion(self, stop: tuple[str, ...], start: int) -> Any:
+    def _stop_flag_criterion(self) -> Any:
+        """Ends `generate` at the next token once the run is stopping (SIGINT / SIGTERM); the backend then
+        drops the cut-short outputs. One Event check per token: no measurable cost."""
+        torch = self.torch
+
+        class StopOnRunStop(self.transformers.StoppingCriteria):  # type: ignore[name-defined,misc]
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+                return torch.full((input_ids.shape[0],), stop.requested(), dtype=torch.bool, device=input_ids.device)
+
+        return StopOnRunStop()
+
+    def _stop_criterion(self, stop_strings: tuple[str, ...], start: int) -> Any:
         torch, tok = self.torch, self.tok
-        # Decoding only a tail of each row keeps the per-step check O(1); the final text is still cut exactly.
-        lookback = 2 * max(len(s) for s in stop) + 8
+        # Only a tail of each row is copied and decoded per step (not the whole batch with its prompts), and a
+        # row that has stopped is not decoded again: the check stays O(batch) per token. The final text is
+        # still cut exactly by `_finish`.
+        lookback = 2 * max(len(s) for s in stop_strings) + 8
+        done: list[bool] = []
 
         class StopOnStrings(self.transformers.StoppingCriteria):  # type: ignore[name-defined,misc]
             def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-                done = [any(s in tok.decode(row[start:][-lookback:], skip_special_tokens=True) for s in stop)
-                        for row in input_ids.tolist()]
+                if not done:
+                    done.extend([False] * input_ids.shape[0])
+                tails = input_ids[:, max(start, input_ids.shape[1] - lookback):].tolist()
+                for row, tail in enumerate(tails):
+                    if not done[row]:
+                        text = tok.decode(tail, skip_special_tokens=True)
+                        done[row] = any(s in text for s in stop_strings)
                 return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
         return StopOnStrings()
