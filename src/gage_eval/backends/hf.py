@@ -47,7 +47,7 @@ class HFSettings(BackendSettings):
 
 @dataclass(eq=False)
 class _ScoreJob:
-    context: str
+    context: str | list[dict[str, Any]]  # a list: chat messages, rendered by the chat template when prepared
     continuation: str
     future: asyncio.Future
     ctx: list[int] = field(default_factory=list)
@@ -62,6 +62,7 @@ class _GenJob:
     options: Any  # hf_runtime.GenOptions (imported lazily with the rest of the runtime)
     future: asyncio.Future
     ids: list[int] = field(default_factory=list)
+    chat: bool = False  # the prompt was rendered by the chat template
     prepared: bool = False
 
 
@@ -113,7 +114,8 @@ class HFBackend(Backend):
                 "generation": s.generation}
 
     # ---- public API ---------------------------------------------------------------------------------
-    async def loglikelihood(self, context: str, continuations: list[str]) -> list[tuple[float, bool]]:
+    async def loglikelihood(self, context: str | list[dict[str, Any]], continuations: list[str]
+                            ) -> list[tuple[float, bool]]:
         loop = asyncio.get_running_loop()
         jobs = [_ScoreJob(context, c, loop.create_future()) for c in continuations]
         self._submit(jobs)
@@ -125,6 +127,7 @@ class HFBackend(Backend):
         self._submit([job])
         out = await job.future
         return GenerationResponse(text=out.texts[0], texts=out.texts, finish_reason=out.finish_reason,
+                                  prompt_format="chat_template" if job.chat else "plain",
                                   usage={"prompt_tokens": out.prompt_tokens, "completion_tokens": out.completion_tokens,
                                          "total_tokens": out.prompt_tokens + out.completion_tokens},
                                   latency_ms=(time.perf_counter() - start) * 1000)
@@ -251,11 +254,13 @@ class HFBackend(Backend):
         for job in jobs:
             try:
                 if isinstance(job, _ScoreJob):
-                    job.ctx, job.cont = rt.encode_pair(job.context, job.continuation)
+                    context = job.context if isinstance(job.context, str) else rt.chat_context(job.context)
+                    job.ctx, job.cont = rt.encode_pair(context, job.continuation)
                     rt.check_pair(job.ctx, job.cont)
                     # lm-eval's Collator order: longest first, ties by token ids.
                     job.order = (-len(job.ctx) - len(job.cont), tuple(job.ctx + job.cont))
                 else:
+                    job.chat = rt.applies_chat_template(job.request.prompt, job.request.messages)
                     job.ids = rt.prompt_ids(job.request.prompt, job.request.messages, job.options)
                 job.prepared = True
                 out.append(None)

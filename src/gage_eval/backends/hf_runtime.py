@@ -239,14 +239,40 @@ class HFRuntime:
                                f"max_length ({self.max_length})")
         return ids[-room:]  # left truncation, as HFLM.generate_until
 
+    def applies_chat_template(self, prompt: str | None, messages: list[dict[str, Any]]) -> bool:
+        """Messages go through the chat template when there is one and use_chat_template is not false;
+        a plain prompt never does."""
+        return (prompt is None and bool(messages) and self.s.use_chat_template is not False
+                and bool(getattr(self.tok, "chat_template", None)))
+
     def _prompt_text(self, prompt: str | None, messages: list[dict[str, Any]]) -> str:
         if prompt is not None:
             return prompt
-        has_template = bool(getattr(self.tok, "chat_template", None))
-        if self.s.use_chat_template is not False and has_template and messages:
-            plain = [{**m, "content": message_text(m.get("content"))} for m in messages]
-            return str(self.tok.apply_chat_template(plain, tokenize=False, add_generation_prompt=True))
+        if self.applies_chat_template(prompt, messages):
+            return self.chat_text(messages)
         return "\n\n".join(message_text(m.get("content")) for m in messages)
+
+    def chat_text(self, messages: list[dict[str, Any]]) -> str:
+        """HFLM.apply_chat_template: the template with the generation prompt; a template that rejects the
+        system role is retried without system messages, as lm-eval does."""
+        import jinja2
+
+        plain = [{**m, "content": message_text(m.get("content"))} for m in messages]
+        try:
+            return str(self.tok.apply_chat_template(plain, tokenize=False, add_generation_prompt=True,
+                                                    continue_final_message=False))
+        except jinja2.exceptions.TemplateError:
+            plain = [m for m in plain if m.get("role") != "system"]
+            return str(self.tok.apply_chat_template(plain, tokenize=False, add_generation_prompt=True,
+                                                    continue_final_message=False))
+
+    def chat_context(self, messages: list[dict[str, Any]]) -> str:
+        """A log-likelihood context given as chat messages (lm-eval's --apply_chat_template scoring)."""
+        if not self.applies_chat_template(None, messages):
+            raise BackendError("a chat-formatted scoring context needs the tokenizer's chat template, and "
+                               + ("use_chat_template is false" if self.s.use_chat_template is False
+                                  else f"the tokenizer of '{self.s.tokenizer_path or self.s.model_path}' has none"))
+        return self.chat_text(messages)
 
     def generate(self, prompts: list[list[int]], o: GenOptions) -> list[GenOutput]:
         torch = self.torch
