@@ -138,3 +138,41 @@ def test_prompts_and_answers_equal_lm_evals(model_dir: Path, data: dict[str, Any
     else:
         assert "<|" not in first_gsm + first_arc and first_gsm.startswith("Question:")
         assert expected_pairs[0][1].startswith(" ")
+
+
+def test_mmlu_chat_turns_put_the_subject_description_in_the_system_message(tmp_path: Path) -> None:
+    """The layout itself, per MMLU subject and without a model: lm-eval's description becomes the system
+    message, each 5-shot example a user/assistant pair (its fewshot_context with a template that returns the
+    messages it is given), and the continuations are lm-eval's chat-template ones (no leading space)."""
+    from gage_eval.config.models import DatasetSpec
+
+    from .test_bench_mc_knowledge import MMLU_SUBJECTS, lm_task, mmlu_setup, samples_of
+
+    dev, test, plain = mmlu_setup(tmp_path, 5)
+    spec = DatasetSpec(dataset_id="mmlu", loader="hf_hub", hub_params={"split": "test"}, params={
+        "path": str(tmp_path / "test.parquet"), "preprocess": "mmlu", "preprocess_kwargs": {
+            "num_fewshot": 5, "fewshot_split": "dev", "fewshot_sampler": "first_n",
+            "fewshot_path": str(tmp_path / "dev.parquet"), "style": "lm_eval_chat"}})
+    samples = samples_of(spec)
+    assert [s.inputs["ll_context"] for s in samples] == [s.inputs["ll_context"] for s in plain]  # plain untouched
+
+    def as_messages(messages: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
+        return json.dumps(messages)
+
+    checked = 0
+    for subject in MMLU_SUBJECTS:
+        task = lm_task(f"mmlu/default/mmlu_{subject}.yaml", {
+            "test": [d for d in test if d["subject"] == subject], "dev": [d for d in dev if d["subject"] == subject]})
+        ours = [s for s in samples if s.metadata["subject"] == subject]
+        for doc, sample in zip(task.test_docs(), ours, strict=True):
+            context = task.fewshot_context(doc, 5, apply_chat_template=True, fewshot_as_multiturn=True,
+                                           chat_template=as_messages)
+            assert [m.model_dump(exclude_none=True) for m in sample.messages] == json.loads(context)
+            requests = task.construct_requests(doc, context, apply_chat_template=True)
+            assert [inst.arguments[1] for inst in requests] == sample.inputs["ll_continuations"]
+            checked += 1
+    first = json.loads(task.fewshot_context(next(iter(task.test_docs())), 5, apply_chat_template=True,
+                                            fewshot_as_multiturn=True, chat_template=as_messages))
+    assert first[0]["role"] == "system" and first[0]["content"].startswith("The following are multiple choice")
+    assert [m["role"] for m in first[1:]] == ["user", "assistant"] * 5 + ["user"]
+    assert checked == len(samples)
