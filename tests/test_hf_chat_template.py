@@ -176,3 +176,34 @@ def test_mmlu_chat_turns_put_the_subject_description_in_the_system_message(tmp_p
     assert first[0]["role"] == "system" and first[0]["content"].startswith("The following are multiple choice")
     assert [m["role"] for m in first[1:]] == ["user", "assistant"] * 5 + ["user"]
     assert checked == len(samples)
+
+
+def test_flag_spellings_and_contradictions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    from gage_eval.config.quick import compile_quick, quick_task
+    from gage_eval.errors import ConfigError
+
+    (tmp_path / "config.json").write_text("{}")
+    for flag in ("--apply-chat-template", "--apply_chat_template", None):
+        with pytest.raises(SystemExit):
+            main(["eval", "--model", str(tmp_path), "--datasets", "gsm8k", "arc_easy", "--dry-run",
+                  *([flag] if flag else [])])
+        cfg = yaml.safe_load(capsys.readouterr().out)
+        fmt = "chat_template" if flag else "plain"
+        assert cfg["backends"][0]["config"]["use_chat_template"] is bool(flag)
+        assert {a["params"]["prompt_format"] for a in cfg["role_adapters"]} == {fmt}
+        styles = {d["dataset_id"]: d["params"]["preprocess_kwargs"].get("style") for d in cfg["datasets"]}
+        assert styles == ({"gsm8k": "lm_eval_chat", "arc_easy": "lm_eval_chat"} if flag
+                          else {"gsm8k": "completion", "arc_easy": None})
+    chat = compile_quick(quick_task({"model": str(tmp_path), "datasets": ["gsm8k"], "template_type": "chat"}))
+    assert chat["role_adapters"][0]["params"]["prompt_format"] == "chat_template"
+    with pytest.raises(ConfigError, match="contradicts"):
+        compile_quick(quick_task({"model": str(tmp_path), "datasets": ["gsm8k"], "template_type": "base",
+                                  "apply_chat_template": True}))
+    with pytest.raises(ConfigError, match="completions endpoint"):
+        compile_quick(quick_task({"model": "m", "api_url": "http://127.0.0.1:9/v1/completions",
+                                  "datasets": ["gsm8k"], "apply_chat_template": True}))
+    served = compile_quick(quick_task({"model": "m", "api_url": "http://127.0.0.1:9/v1", "datasets": ["gsm8k"],
+                                       "apply_chat_template": True}))  # a chat endpoint templates server-side
+    assert served["datasets"][0]["params"]["preprocess_kwargs"]["style"] == "lm_eval_chat"
