@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -202,7 +203,8 @@ class HFBackend(Backend):
     async def _run(self, fn: Any, jobs: list[Any]) -> None:
         """Run `fn(jobs)` in a thread; it returns one result or exception per job. A raised error fails all."""
         if self._thread is None:
-            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gage-hf")
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gage-hf", initializer=_same_threads,
+                                              initargs=(_torch_threads(),))
         try:
             results = await asyncio.get_running_loop().run_in_executor(self._thread, fn, jobs)
         except Exception as exc:  # noqa: BLE001 - turned into an error of every job in the batch
@@ -275,6 +277,21 @@ class HFBackend(Backend):
             return rt.score([(j.ctx, j.cont) for j in jobs])
         self.generate_calls += 1
         return rt.generate([j.ids for j in jobs], jobs[0].options)
+
+
+def _torch_threads() -> int | None:
+    """torch's intra-op thread count as set in the calling thread (None: torch not imported, use its default)."""
+    torch = sys.modules.get("torch")
+    return int(torch.get_num_threads()) if torch is not None else None
+
+
+def _same_threads(threads: int | None) -> None:
+    # OpenMP's thread count is per OS thread: a `torch.set_num_threads` made by the user's script in the main
+    # thread would not reach this worker thread on its own.
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def _as_error(exc: BaseException) -> BaseException:

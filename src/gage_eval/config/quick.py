@@ -419,13 +419,15 @@ def compile_quick(task: QuickTask) -> dict[str, Any]:
     model = pipeline["backends"][0]
     if model["type"] == "hf":
         # EvalScope's eval_batch_size is the local model's batch size. Keep enough samples in flight to fill
-        # batches: a multiple-choice sample brings several continuations, a generation one prompt.
+        # batches (a multiple-choice sample brings several continuations, a generation one prompt) and to
+        # tokenise the next batch while one runs; more would only wait in the backend's queue, inflating
+        # each sample's latency (8 in flight at batch 1 made one generation look 4-8x slower than it was).
         batch = task.eval_batch_size or int(model["config"].get("batch_size") or 8)
         model["config"].setdefault("batch_size", batch)
         # Every dut says which prompt it sends (_prompt_format); the tokenizer follows, so that messages of a
         # template without `mode: completion` are never silently wrapped in a chat template.
         model["config"].setdefault("use_chat_template", task.apply_chat_template or task.template_type == "chat")
-        pipeline["execution"] = {"concurrency": max(2 * batch, 8)}
+        pipeline["execution"] = {"concurrency": 2 * batch}
     elif task.eval_batch_size:
         pipeline["execution"] = {"concurrency": task.eval_batch_size}
     parse_model(PipelineConfig, pipeline, None, note="in the pipeline compiled by quick mode")
