@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,14 +75,20 @@ def test_sigterm_stops_a_local_checkpoint_run_between_batches_and_the_rerun_resu
         assert time.monotonic() < deadline, "the run never wrote 4 samples"
         time.sleep(0.01)
     done_at_signal = _lines(samples)
-    sent = time.monotonic()
+    sent, sent_wall = time.monotonic(), time.time()
     proc.send_signal(signal.SIGTERM)
-    _, stderr = proc.communicate(timeout=60)
+    _, stderr = proc.communicate(timeout=120)
     took = time.monotonic() - sent
 
     assert proc.returncode == RunInterrupted().exit_code, stderr  # Ctrl-C's status (130)
     assert "Traceback" not in stderr and "resume" in stderr
-    assert took < 10, f"exit took {took:.1f} s after SIGTERM"
+    events = read_jsonl(out / "stopped" / "events.jsonl")
+    end = next(e for e in events if e["event"] == "run_end")
+    stopped = datetime.fromisoformat(end["created_at"]).timestamp() - sent_wall
+    # The run is over (summary written) within a few seconds; the process exit after it is interpreter and torch
+    # teardown, which on this shared 2-core machine has taken up to ~15 s under load.
+    assert stopped < 5, f"run_end {stopped:.1f} s after SIGTERM (process exit after {took:.1f} s)"
+    assert took < 60
     kept = read_jsonl(samples)
     # Between batches: at most the batch that was finishing as the signal arrived is added (batch size 1, and
     # a generation cut short by the stop is dropped, never written).
