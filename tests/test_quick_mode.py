@@ -61,7 +61,7 @@ def test_local_checkpoint_scores_multiple_choice_by_loglikelihood(tmp_path: Path
     cfg = compile_quick(quick_task({"model": str(tmp_path), "datasets": "arc_easy mmlu",
                                     "dataset_args": {"mmlu": {"few_shot_num": 5, "few_shot_random": False}}}))
     assert cfg["backends"][0] == {"backend_id": "model", "type": "hf",
-                                  "config": {"model_path": str(tmp_path), "batch_size": 8}}
+                                  "config": {"model_path": str(tmp_path), "batch_size": 8, "use_chat_template": False}}
     assert cfg["execution"]["concurrency"] == 16  # enough samples in flight to fill the model's batches
     sized = compile_quick(quick_task({"model": str(tmp_path), "datasets": ["arc_easy"], "eval_batch_size": 32}))
     assert sized["backends"][0]["config"]["batch_size"] == 32 and sized["execution"]["concurrency"] == 64

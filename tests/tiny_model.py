@@ -16,17 +16,10 @@ def vocabulary_words(rng: random.Random) -> list[str]:
                    for _ in range(250)]
 
 
-def build_tiny_llama(out: Path, max_positions: int = 128, hidden_size: int = 32) -> Path:
-    import torch
-    from tokenizers import (
-        Tokenizer,
-        decoders,
-        models,
-        pre_tokenizers,
-        processors,
-        trainers,
-    )
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+def _train_bpe(add_bos: bool) -> object:
+    """A byte-level BPE tokenizer trained on the fly (no download), as PreTrainedTokenizerFast."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
 
     rng = random.Random(0)
     words = vocabulary_words(rng)
@@ -37,11 +30,19 @@ def build_tiny_llama(out: Path, max_positions: int = 128, hidden_size: int = 32)
     bpe.decoder = decoders.ByteLevel()
     bpe.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=500, special_tokens=["<pad>", "<s>", "</s>"],
                                                         initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    # Like Llama: BOS is added by default, so the "no second BOS" and empty-context rules are exercised.
-    bpe.post_processor = processors.TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B",
-                                                       special_tokens=[("<s>", bpe.token_to_id("<s>"))])
+    if add_bos:  # like Llama: BOS is added by default, so the "no second BOS" and empty-context rules are exercised
+        bpe.post_processor = processors.TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B",
+                                                           special_tokens=[("<s>", bpe.token_to_id("<s>"))])
     tok = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
     tok.chat_template = CHAT_TEMPLATE
+    return tok
+
+
+def build_tiny_llama(out: Path, max_positions: int = 128, hidden_size: int = 32) -> Path:
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tok = _train_bpe(add_bos=True)
     torch.manual_seed(0)
     config = LlamaConfig(vocab_size=len(tok), hidden_size=hidden_size, intermediate_size=2 * hidden_size, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=max_positions,
@@ -51,6 +52,26 @@ def build_tiny_llama(out: Path, max_positions: int = 128, hidden_size: int = 32)
     with torch.no_grad():
         for p in model.parameters():  # larger than the default init: peaked, distinguishable distributions
             p.normal_(0.0, 0.5)
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+def build_tiny_gpt2(out: Path, n_positions: int = 1024, n_embd: int = 64, n_layer: int = 2,
+                    chat_template: bool = False) -> Path:
+    """A random-weight GPT-2 (no BOS added by the tokenizer, learned positions, as the real one).
+    `chat_template=True` gives the tokenizer one, as most current base models ship."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    tok = _train_bpe(add_bos=False)
+    if not chat_template:
+        tok.chat_template = None
+    torch.manual_seed(0)
+    config = GPT2Config(vocab_size=len(tok), n_positions=n_positions, n_embd=n_embd, n_layer=n_layer,
+                        n_head=max(1, n_embd // 64), bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                        pad_token_id=tok.pad_token_id)
+    model = GPT2LMHeadModel(config)
     model.save_pretrained(out)
     tok.save_pretrained(out)
     return out

@@ -29,10 +29,13 @@ class GenerationResponse:
     logprobs: Any = None
     latency_ms: float | None = None
     cached: bool = False
+    # What the model was given: "plain" (the prompt text as is) or "chat_template" (the messages rendered by
+    # the model's chat template, locally or by the server); None when the backend cannot tell.
+    prompt_format: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "texts": self.texts, "usage": self.usage, "finish_reason": self.finish_reason,
-                "logprobs": self.logprobs, "latency_ms": self.latency_ms}
+                "logprobs": self.logprobs, "latency_ms": self.latency_ms, "prompt_format": self.prompt_format}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GenerationResponse:
@@ -71,7 +74,11 @@ class Backend:
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
         raise NotImplementedError
 
-    async def loglikelihood(self, context: str, continuations: list[str]) -> list[tuple[float, bool]]:
+    async def loglikelihood(self, context: str | list[dict[str, Any]], continuations: list[str]
+                            ) -> list[tuple[float, bool]]:
+        """(sum of log-probabilities, is_greedy) per continuation. A list context is chat messages, to be
+        rendered by the model's chat template (lm-eval's --apply_chat_template); backends that cannot
+        render it raise."""
         raise NotImplementedError(f"backend '{self.type_name}' does not support loglikelihood scoring")
 
     async def preflight(self) -> list[str]:

@@ -3,17 +3,22 @@
 Scoring reproduces lm-evaluation-harness' `hf` model (HFLM) exactly; see hf_runtime.py.
 
 Concurrency: the engine keeps many samples in flight, each awaiting `loglikelihood` or `generate`. Every call
-queues its work items and one worker task per backend drains the queue: it runs one batch at a time in a
-thread (torch never blocks the event loop, and one model never runs two inferences at once), taking up
-to `batch_size` items per forward pass. Scoring items are taken longest first, as lm-eval sorts them, so
-padding stays small; greedy generations with the same options share one left-padded `generate` call.
-While a batch runs, new calls queue up and join the next batch, so batches fill without any timer.
+queues its work items and one worker task per backend drains the queue: it runs one batch at a time on the
+backend's own thread (torch never blocks the event loop, one model never runs two inferences at once, and
+all torch work stays on one thread, so its intra-op thread pool is created once, not once per executor
+thread), taking up to `batch_size` items per forward pass. Scoring items and generations are taken longest
+first, as lm-eval sorts them, so padding stays small; greedy generations with the same options share one
+left-padded `generate` call. While a batch runs, new calls queue up and join the next batch, so batches fill
+without any timer. A stop signal (engine.stop) ends the current `generate` at the next token and no further
+batch starts; outputs of a stopped batch are never delivered.
 """
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +26,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from gage_eval.backends.base import Backend, BackendSettings, GenerationRequest, GenerationResponse
+from gage_eval.engine import stop
 from gage_eval.errors import BackendError, ConfigError, GageError
 from gage_eval.registry import registry
 
@@ -42,7 +48,7 @@ class HFSettings(BackendSettings):
 
 @dataclass(eq=False)
 class _ScoreJob:
-    context: str
+    context: str | list[dict[str, Any]]  # a list: chat messages, rendered by the chat template when prepared
     continuation: str
     future: asyncio.Future
     ctx: list[int] = field(default_factory=list)
@@ -57,6 +63,7 @@ class _GenJob:
     options: Any  # hf_runtime.GenOptions (imported lazily with the rest of the runtime)
     future: asyncio.Future
     ids: list[int] = field(default_factory=list)
+    chat: bool = False  # the prompt was rendered by the chat template
     prepared: bool = False
 
 
@@ -95,6 +102,7 @@ class HFBackend(Backend):
         self._load_error: BaseException | None = None
         self._pending: list[_ScoreJob | _GenJob] = []
         self._worker: asyncio.Task | None = None
+        self._thread: ThreadPoolExecutor | None = None  # the one thread all torch work of this backend runs on
         self.forward_passes = 0  # scoring forward passes (batches), for tests and diagnostics
         self.generate_calls = 0  # model.generate calls (batches)
 
@@ -107,7 +115,8 @@ class HFBackend(Backend):
                 "generation": s.generation}
 
     # ---- public API ---------------------------------------------------------------------------------
-    async def loglikelihood(self, context: str, continuations: list[str]) -> list[tuple[float, bool]]:
+    async def loglikelihood(self, context: str | list[dict[str, Any]], continuations: list[str]
+                            ) -> list[tuple[float, bool]]:
         loop = asyncio.get_running_loop()
         jobs = [_ScoreJob(context, c, loop.create_future()) for c in continuations]
         self._submit(jobs)
@@ -119,6 +128,7 @@ class HFBackend(Backend):
         self._submit([job])
         out = await job.future
         return GenerationResponse(text=out.texts[0], texts=out.texts, finish_reason=out.finish_reason,
+                                  prompt_format="chat_template" if job.chat else "plain",
                                   usage={"prompt_tokens": out.prompt_tokens, "completion_tokens": out.completion_tokens,
                                          "total_tokens": out.prompt_tokens + out.completion_tokens},
                                   latency_ms=(time.perf_counter() - start) * 1000)
@@ -127,6 +137,9 @@ class HFBackend(Backend):
         if self._worker is not None and not self._worker.done():
             await asyncio.gather(self._worker, return_exceptions=True)
         self._runtime = None
+        if self._thread is not None:
+            self._thread.shutdown(wait=False)
+            self._thread = None
 
     # ---- request parameters -------------------------------------------------------------------------
     def _options(self, params: dict[str, Any]) -> Any:
@@ -164,6 +177,10 @@ class HFBackend(Backend):
             await asyncio.sleep(0)  # let calls started in the same tick join the first batch
             while True:
                 self._pending = [j for j in self._pending if not j.future.done()]  # drop cancelled callers
+                if stop.requested():  # the run is stopping: start no other batch
+                    for job in self._pending:
+                        job.future.cancel()
+                    self._pending = []
                 if not self._pending:
                     return
                 fresh = [j for j in self._pending if not j.prepared]
@@ -185,10 +202,17 @@ class HFBackend(Backend):
 
     async def _run(self, fn: Any, jobs: list[Any]) -> None:
         """Run `fn(jobs)` in a thread; it returns one result or exception per job. A raised error fails all."""
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gage-hf", initializer=_same_threads,
+                                              initargs=(_torch_threads(),))
         try:
-            results = await asyncio.to_thread(fn, jobs)
+            results = await asyncio.get_running_loop().run_in_executor(self._thread, fn, jobs)
         except Exception as exc:  # noqa: BLE001 - turned into an error of every job in the batch
             results = [_as_error(exc)] * len(jobs)
+        if stop.requested():  # a generation cut short by the stop flag must never be scored as an answer
+            for job in jobs:
+                job.future.cancel()
+            return
         failed = set()
         for job, result in zip(jobs, results):
             if isinstance(result, BaseException):
@@ -209,7 +233,9 @@ class HFBackend(Backend):
         key = head.options.batch_key()
         if key is None:
             return [head]
-        return [j for j in jobs if isinstance(j, _GenJob) and j.options.batch_key() == key][:self.s.batch_size]
+        same = [j for j in jobs if isinstance(j, _GenJob) and j.options.batch_key() == key]
+        same.sort(key=lambda j: -len(j.ids))  # lm-eval's order: longest first, so rows of a batch pad little
+        return same[:self.s.batch_size]
 
     # ---- thread side --------------------------------------------------------------------------------
     def _ensure_runtime(self) -> Any:
@@ -230,11 +256,13 @@ class HFBackend(Backend):
         for job in jobs:
             try:
                 if isinstance(job, _ScoreJob):
-                    job.ctx, job.cont = rt.encode_pair(job.context, job.continuation)
+                    context = job.context if isinstance(job.context, str) else rt.chat_context(job.context)
+                    job.ctx, job.cont = rt.encode_pair(context, job.continuation)
                     rt.check_pair(job.ctx, job.cont)
                     # lm-eval's Collator order: longest first, ties by token ids.
                     job.order = (-len(job.ctx) - len(job.cont), tuple(job.ctx + job.cont))
                 else:
+                    job.chat = rt.applies_chat_template(job.request.prompt, job.request.messages)
                     job.ids = rt.prompt_ids(job.request.prompt, job.request.messages, job.options)
                 job.prepared = True
                 out.append(None)
@@ -249,6 +277,21 @@ class HFBackend(Backend):
             return rt.score([(j.ctx, j.cont) for j in jobs])
         self.generate_calls += 1
         return rt.generate([j.ids for j in jobs], jobs[0].options)
+
+
+def _torch_threads() -> int | None:
+    """torch's intra-op thread count as set in the calling thread (None: torch not imported, use its default)."""
+    torch = sys.modules.get("torch")
+    return int(torch.get_num_threads()) if torch is not None else None
+
+
+def _same_threads(threads: int | None) -> None:
+    # OpenMP's thread count is per OS thread: a `torch.set_num_threads` made by the user's script in the main
+    # thread would not reach this worker thread on its own.
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def _as_error(exc: BaseException) -> BaseException:

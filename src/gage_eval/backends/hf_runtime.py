@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gage_eval.engine import stop
 from gage_eval.errors import BackendError, ConfigError
 
 if TYPE_CHECKING:
@@ -238,14 +239,40 @@ class HFRuntime:
                                f"max_length ({self.max_length})")
         return ids[-room:]  # left truncation, as HFLM.generate_until
 
+    def applies_chat_template(self, prompt: str | None, messages: list[dict[str, Any]]) -> bool:
+        """Messages go through the chat template when there is one and use_chat_template is not false;
+        a plain prompt never does."""
+        return (prompt is None and bool(messages) and self.s.use_chat_template is not False
+                and bool(getattr(self.tok, "chat_template", None)))
+
     def _prompt_text(self, prompt: str | None, messages: list[dict[str, Any]]) -> str:
         if prompt is not None:
             return prompt
-        has_template = bool(getattr(self.tok, "chat_template", None))
-        if self.s.use_chat_template is not False and has_template and messages:
-            plain = [{**m, "content": message_text(m.get("content"))} for m in messages]
-            return str(self.tok.apply_chat_template(plain, tokenize=False, add_generation_prompt=True))
+        if self.applies_chat_template(prompt, messages):
+            return self.chat_text(messages)
         return "\n\n".join(message_text(m.get("content")) for m in messages)
+
+    def chat_text(self, messages: list[dict[str, Any]]) -> str:
+        """HFLM.apply_chat_template: the template with the generation prompt; a template that rejects the
+        system role is retried without system messages, as lm-eval does."""
+        import jinja2
+
+        plain = [{**m, "content": message_text(m.get("content"))} for m in messages]
+        try:
+            return str(self.tok.apply_chat_template(plain, tokenize=False, add_generation_prompt=True,
+                                                    continue_final_message=False))
+        except jinja2.exceptions.TemplateError:
+            plain = [m for m in plain if m.get("role") != "system"]
+            return str(self.tok.apply_chat_template(plain, tokenize=False, add_generation_prompt=True,
+                                                    continue_final_message=False))
+
+    def chat_context(self, messages: list[dict[str, Any]]) -> str:
+        """A log-likelihood context given as chat messages (lm-eval's --apply_chat_template scoring)."""
+        if not self.applies_chat_template(None, messages):
+            raise BackendError("a chat-formatted scoring context needs the tokenizer's chat template, and "
+                               + ("use_chat_template is false" if self.s.use_chat_template is False
+                                  else f"the tokenizer of '{self.s.tokenizer_path or self.s.model_path}' has none"))
+        return self.chat_text(messages)
 
     def generate(self, prompts: list[list[int]], o: GenOptions) -> list[GenOutput]:
         torch = self.torch
@@ -265,8 +292,8 @@ class HFRuntime:
                 kwargs["top_k"] = o.top_k
         if o.repetition_penalty is not None:
             kwargs["repetition_penalty"] = o.repetition_penalty
-        if o.stop:
-            kwargs["stopping_criteria"] = self.transformers.StoppingCriteriaList([self._stop_criterion(o.stop, width)])
+        criteria = [self._stop_flag_criterion()] + ([self._stop_criterion(o.stop, width)] if o.stop else [])
+        kwargs["stopping_criteria"] = self.transformers.StoppingCriteriaList(criteria)
         if o.seed is not None:
             torch.manual_seed(o.seed)
         with torch.no_grad():
@@ -295,15 +322,34 @@ class HFRuntime:
             text, reason = text[:min(cuts)], "stop"
         return text, count, reason
 
-    def _stop_criterion(self, stop: tuple[str, ...], start: int) -> Any:
+    def _stop_flag_criterion(self) -> Any:
+        """Ends `generate` at the next token once the run is stopping (SIGINT / SIGTERM); the backend then
+        drops the cut-short outputs. One Event check per token: no measurable cost."""
+        torch = self.torch
+
+        class StopOnRunStop(self.transformers.StoppingCriteria):  # type: ignore[name-defined,misc]
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+                return torch.full((input_ids.shape[0],), stop.requested(), dtype=torch.bool, device=input_ids.device)
+
+        return StopOnRunStop()
+
+    def _stop_criterion(self, stop_strings: tuple[str, ...], start: int) -> Any:
         torch, tok = self.torch, self.tok
-        # Decoding only a tail of each row keeps the per-step check O(1); the final text is still cut exactly.
-        lookback = 2 * max(len(s) for s in stop) + 8
+        # Only a tail of each row is copied and decoded per step (not the whole batch with its prompts), and a
+        # row that has stopped is not decoded again: the check stays O(batch) per token. The final text is
+        # still cut exactly by `_finish`.
+        lookback = 2 * max(len(s) for s in stop_strings) + 8
+        done: list[bool] = []
 
         class StopOnStrings(self.transformers.StoppingCriteria):  # type: ignore[name-defined,misc]
             def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-                done = [any(s in tok.decode(row[start:][-lookback:], skip_special_tokens=True) for s in stop)
-                        for row in input_ids.tolist()]
+                if not done:
+                    done.extend([False] * input_ids.shape[0])
+                tails = input_ids[:, max(start, input_ids.shape[1] - lookback):].tolist()
+                for row, tail in enumerate(tails):
+                    if not done[row]:
+                        text = tok.decode(tail, skip_special_tokens=True)
+                        done[row] = any(s in text for s in stop_strings)
                 return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
         return StopOnStrings()

@@ -147,11 +147,17 @@ class OpenAIHTTPBackend(Backend):
         first = choices[0] if choices else {}
         return GenerationResponse(text=texts[0] if texts else "", texts=texts, usage=data.get("usage") or {},
                                   finish_reason=first.get("finish_reason"), logprobs=first.get("logprobs"),
+                                  prompt_format="chat_template" if self.s.api == "chat" else "plain",
                                   latency_ms=(time.perf_counter() - start) * 1000)
 
-    async def loglikelihood(self, context: str, continuations: list[str]) -> list[tuple[float, bool]]:
+    async def loglikelihood(self, context: str | list[dict[str, Any]], continuations: list[str]
+                            ) -> list[tuple[float, bool]]:
         """lm-eval's local-completions scoring: one echo+logprobs request per continuation, sent concurrently
         (the connector's max_connections bounds them); see openai_logprobs.py for how tokens are assigned."""
+        if not isinstance(context, str):
+            raise ConfigError("chat-template log-likelihood scoring renders the template with the model's "
+                              "tokenizer, which a served endpoint does not expose", path="config.api",
+                              fix="score a local checkpoint (--model PATH) for --apply-chat-template, or drop it")
         if self.s.api != "completions":
             raise ConfigError(f"loglikelihood scoring needs a completions endpoint, and {self.url} is a chat "
                               "endpoint: chat endpoints do not return the prompt's log-probabilities",

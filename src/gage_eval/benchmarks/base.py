@@ -8,7 +8,11 @@ scoring mode at once, so the same dataset file can be scored either way:
 - loglikelihood multiple choice: ``inputs.ll_context`` (description + few-shot block + question) and
   ``inputs.ll_continuations`` (target delimiter + each option), exactly the strings lm-eval scores;
 - generation, completion style: one user message holding that same context;
-- generation, chat style: few-shot examples as alternating user/assistant turns, then the question.
+- generation, chat style: few-shot examples as alternating user/assistant turns, then the question;
+- lm_eval_chat style (lm-eval's ``--apply_chat_template``, whose CLI turns on ``fewshot_as_multiturn``): the
+  completion-style texts as turns — description (and system_prompt) as the system message, each shot's text
+  as a user turn and its answer as an assistant turn, then the question — for the tokenizer's chat template;
+  the log-likelihood continuations then lose the target delimiter, as lm-eval drops it under a chat template.
 
 Few-shot examples come from ``fewshot_pool`` (records of another split, loaded by `iter_samples`), chosen
 by one of three samplers:
@@ -37,7 +41,7 @@ differ). ``random`` always drops by question text: it is not a reproduction of l
 
 preprocess_kwargs (all optional): num_fewshot, fewshot_sampler (first_n | random | lm_eval), fewshot_seed,
 fewshot_same_split, fewshot_split / fewshot_path (where the pool comes from; read by `iter_samples`),
-style (completion | chat), system_prompt, instruction (appended to the question in chat style).
+style (completion | chat | lm_eval_chat), system_prompt, instruction (appended to the question in chat style).
 """
 from __future__ import annotations
 
@@ -47,6 +51,7 @@ from typing import Any, ClassVar
 from gage_eval.datasets.preprocess import BasePreprocessor, RecordError
 from gage_eval.datasets.preprocessors import LETTERS
 
+STYLES = ("completion", "chat", "lm_eval_chat")
 FEWSHOT_KWARGS = ("num_fewshot", "fewshot_sampler", "fewshot_seed", "fewshot_same_split", "fewshot_split",
                   "fewshot_path")
 
@@ -180,8 +185,8 @@ class BenchmarkPreprocessor(BasePreprocessor):
     def to_sample(self, record: dict[str, Any], num_fewshot: int = 0, fewshot_sampler: str = "first_n",
                   fewshot_seed: int = 1234, style: str = "completion", system_prompt: str | None = None,
                   instruction: str | None = None, **_: Any) -> dict[str, Any]:
-        if style not in ("completion", "chat"):
-            raise RecordError(f"unknown style {style!r} (use completion or chat)", "style")
+        if style not in STYLES:
+            raise RecordError(f"unknown style {style!r} (use {', '.join(STYLES)})", "style")
         question = self.doc_to_text(record)
         shots = self.select_fewshot(record, int(num_fewshot or 0), fewshot_sampler, int(fewshot_seed))
         description = self.description(record)
@@ -196,7 +201,8 @@ class BenchmarkPreprocessor(BasePreprocessor):
             golds = gold if isinstance(gold, list) else [gold]
             if not choices or any(not isinstance(g, int) or not 0 <= g < len(choices) for g in golds):
                 raise RecordError(f"answer {gold!r} does not name one of the {len(choices)} options", "answer")
-            fields["inputs"]["ll_continuations"] = [self.target_delimiter + c for c in choices]
+            delimiter = "" if style == "lm_eval_chat" else self.target_delimiter
+            fields["inputs"]["ll_continuations"] = [delimiter + c for c in choices]
             fields["choices"] = [{"label": LETTERS[i] if i < len(LETTERS) else str(i), "text": c}
                                  for i, c in enumerate(choices)]
             fields["label"] = LETTERS[golds[0]] if golds[0] < len(LETTERS) else str(golds[0])
@@ -211,6 +217,8 @@ class BenchmarkPreprocessor(BasePreprocessor):
 
     def _messages(self, description: str, shots: list[dict[str, Any]], question: str, context: str, style: str,
                   system_prompt: str | None, instruction: str | None) -> list[dict[str, Any]]:
+        if style == "lm_eval_chat":
+            return self._lm_eval_turns(description, shots, question, system_prompt)
         messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}] if system_prompt else []
         if style == "completion":
             messages.append({"role": "user", "content": context})
@@ -222,4 +230,20 @@ class BenchmarkPreprocessor(BasePreprocessor):
             prefix = ""
         final = prefix + question + (f"\n\n{instruction}" if instruction else "")
         messages.append({"role": "user", "content": final})
+        return messages
+
+    def _lm_eval_turns(self, description: str, shots: list[dict[str, Any]], question: str,
+                       system_prompt: str | None) -> list[dict[str, Any]]:
+        """lm-eval 0.4's `fewshot_context(apply_chat_template=True, fewshot_as_multiturn=True)` messages."""
+        system = system_prompt or ""
+        if system and description:  # lm_eval.api.utils.maybe_delimit with the few-shot delimiter
+            joins = system[-1].isspace() or description[0].isspace()
+            system = system + description if joins else system + self.fewshot_delimiter + description
+        else:
+            system = system or description
+        messages = [{"role": "system", "content": system}] if system else []
+        for shot in shots:
+            messages.append({"role": "user", "content": self.doc_to_text(shot)})
+            messages.append({"role": "assistant", "content": self.fewshot_target(shot)})
+        messages.append({"role": "user", "content": question})
         return messages

@@ -40,11 +40,15 @@ def _short_warnings() -> None:
 
 
 def _graceful_sigterm() -> None:
-    """Schedulers (Slurm, Kubernetes) stop jobs with SIGTERM: treat it like Ctrl-C so the run is left resumable."""
-    import _thread
+    """Schedulers (Slurm, Kubernetes) stop jobs with SIGTERM: treat it like Ctrl-C so the run is left resumable.
+    A run replaces this with engine.stop's handlers; this one covers the rest (compiling, serving a viewer).
+    It raises directly: a simulated SIGINT (`_thread.interrupt_main`) is dropped when SIGINT is ignored."""
     import signal
 
-    signal.signal(signal.SIGTERM, lambda *_: _thread.interrupt_main(signal.SIGINT))
+    def on_sigterm(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 MULTI_VALUE_OPTIONS = {"--parallel", "--datasets", "--tasks"}

@@ -36,6 +36,10 @@ def register(app: typer.Typer) -> None:
         judge_model_args: Optional[str] = typer.Option(None, "--judge-model-args", help="judge for judged benchmarks: "
                                                        "JSON or k=v with api_url, model_id (api_key_env)"),
         template_type: Optional[str] = typer.Option(None, "--template-type", help="chat | completion | base"),
+        apply_chat_template: bool = typer.Option(False, "--apply-chat-template", "--apply_chat_template",
+                                                 help="local checkpoints: render lm-eval's prompts with the "
+                                                 "tokenizer's chat template (few-shot examples as turns, as "
+                                                 "lm-eval's flag); without it the plain prompt is scored"),
         eval_mode: str = typer.Option("auto", "--eval-mode", help="auto | loglikelihood | generate (multiple "
                                       "choice: auto scores log-likelihoods on local checkpoints)"),
         api_url: Optional[str] = typer.Option(None, "--api-url", help="OpenAI-compatible base URL"),
@@ -76,6 +80,7 @@ def register(app: typer.Typer) -> None:
         data: dict[str, Any] = {
             "model": model, "datasets": datasets, "limit": limit, "dataset_dir": dataset_dir, "template_type": template_type,
             "limit_mode": limit_mode,
+            "apply_chat_template": apply_chat_template,
             "eval_mode": eval_mode, "api_url": api_url, "model_id": model_id, "eval_type": eval_type,
             "eval_batch_size": eval_batch_size, "use_cache": use_cache, "work_dir": work_dir, "run_id": run_id,
             "seed": seed, "timeout": timeout,

@@ -25,6 +25,7 @@ API_KEY_ENV = "GAGE_QUICK_API_KEY"  # a name in settings.secrets, filled from --
 _DATASET_ARG_KEYS = ("few_shot_num", "few_shot_random", "few_shot_seed", "local_path", "dataset_dir", "split",
                      "subset", "subset_list", "few_shot_path", "system_prompt", "style", "eval_mode",
                      "preprocess_kwargs")
+_GENERIC_PREPROCESS = (None, "default", "multi_choice")  # the others are benchmark preprocessors (take `style`)
 _GENERATION_ALIASES = {"max_new_tokens": "max_tokens", "max_length": "max_tokens"}
 
 
@@ -44,6 +45,7 @@ class QuickTask(BaseModel):
     generation_config: dict[str, Any] = Field(default_factory=dict)
     dataset_args: dict[str, dict[str, Any]] = Field(default_factory=dict)
     template_type: Literal["chat", "completion", "base"] | None = None
+    apply_chat_template: bool = False  # lm-eval's --apply_chat_template (with its default fewshot_as_multiturn)
     eval_mode: Literal["auto", "loglikelihood", "generate"] = "auto"
     limit: int | None = Field(default=None, ge=1)  # 0 would evaluate nothing: --dry-run shows the pipeline
     # per_subject (default): on benchmarks whose template sets params.limit_per (MMLU, CMMLU, C-Eval) the limit
@@ -249,14 +251,33 @@ def _eval_mode(task: QuickTask, backend: dict[str, Any], dut: dict[str, Any], ar
 
 
 def _generation_style(task: QuickTask, backend: dict[str, Any]) -> str:
-    """Chat turns for chat models; one completion prompt for base models (template_type base/completion)."""
+    """Chat turns for chat models; one completion prompt for base models (template_type base/completion);
+    lm-eval's prompts as chat turns with --apply-chat-template."""
     if task.template_type in ("base", "completion"):
         return "completion"
     if task.template_type == "chat":
         return "chat"
+    if task.apply_chat_template:
+        return "lm_eval_chat"
     # Unset: an HTTP chat endpoint is a chat model; a completions endpoint or a local checkpoint is scored
     # the way lm-eval scores base models, on the plain prompt.
     return "chat" if _is_chat_endpoint(backend) else "completion"
+
+
+def _prompt_format(task: QuickTask, backend: dict[str, Any]) -> str | None:
+    """lm-eval's rule for local checkpoints, whatever the template: the plain prompt, and the tokenizer's chat
+    template only when asked for (--apply-chat-template, or --template-type chat). None: the template decides
+    (HTTP chat endpoints template messages server-side, completions endpoints take the plain prompt)."""
+    if task.apply_chat_template and task.template_type in ("base", "completion"):
+        raise ConfigError(f"--apply-chat-template contradicts --template-type {task.template_type}",
+                          path="apply_chat_template", fix="drop one of them")
+    if backend["type"] == "hf":
+        return "chat_template" if task.apply_chat_template or task.template_type == "chat" else "plain"
+    if task.apply_chat_template and backend["type"] == "openai_http" and not _is_chat_endpoint(backend):
+        raise ConfigError("--apply-chat-template needs the model's tokenizer, which a completions endpoint does "
+                          "not expose", path="apply_chat_template",
+                          fix="use the chat endpoint (it applies the template itself), or a local checkpoint")
+    return "chat_template" if task.apply_chat_template else None
 
 
 def judge_backend_spec(task: QuickTask) -> dict[str, Any] | None:
@@ -295,8 +316,14 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
     _apply_dataset_args(ds, args, f"dataset_args.{name}")
     dut = duts[0]
     params = dut.setdefault("params", {})
+    prompt_format = _prompt_format(task, backend)
+    if prompt_format:
+        params["prompt_format"] = prompt_format
     if _eval_mode(task, backend, dut, args) == "loglikelihood":
         params["mode"] = "loglikelihood"
+        if prompt_format == "chat_template" and ds.get("params", {}).get("preprocess") not in _GENERIC_PREPROCESS:
+            # lm-eval's contexts as turns; the continuations lose the target delimiter
+            ds["params"].setdefault("preprocess_kwargs", {}).setdefault("style", "lm_eval_chat")
     else:
         _check_generation_supported(name, i, ds, backend)
         style = _generation_style(task, backend)
@@ -310,7 +337,7 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
             # function (often fenced), which those stop strings would cut off.
             params.pop("mode")
             params["generation"] = {k: v for k, v in params.get("generation", {}).items() if k != "stop"}
-        if ds["params"].get("preprocess") not in (None, "default", "multi_choice"):  # benchmark preprocessors
+        if ds["params"].get("preprocess") not in _GENERIC_PREPROCESS:  # benchmark preprocessors
             ds["params"].setdefault("preprocess_kwargs", {}).setdefault("style", style)
     params["generation"] = {**params.get("generation", {}), **generation}
     # Backends: the dut's is the user's model, `judge` is the shared judge; others stay per benchmark.
@@ -392,10 +419,15 @@ def compile_quick(task: QuickTask) -> dict[str, Any]:
     model = pipeline["backends"][0]
     if model["type"] == "hf":
         # EvalScope's eval_batch_size is the local model's batch size. Keep enough samples in flight to fill
-        # batches: a multiple-choice sample brings several continuations, a generation one prompt.
+        # batches (a multiple-choice sample brings several continuations, a generation one prompt) and to
+        # tokenise the next batch while one runs; more would only wait in the backend's queue, inflating
+        # each sample's latency (8 in flight at batch 1 made one generation look 4-8x slower than it was).
         batch = task.eval_batch_size or int(model["config"].get("batch_size") or 8)
         model["config"].setdefault("batch_size", batch)
-        pipeline["execution"] = {"concurrency": max(2 * batch, 8)}
+        # Every dut says which prompt it sends (_prompt_format); the tokenizer follows, so that messages of a
+        # template without `mode: completion` are never silently wrapped in a chat template.
+        model["config"].setdefault("use_chat_template", task.apply_chat_template or task.template_type == "chat")
+        pipeline["execution"] = {"concurrency": 2 * batch}
     elif task.eval_batch_size:
         pipeline["execution"] = {"concurrency": task.eval_batch_size}
     parse_model(PipelineConfig, pipeline, None, note="in the pipeline compiled by quick mode")

@@ -17,5 +17,13 @@ def loop_factory() -> Any:
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro`; a run stopped by SIGINT / SIGTERM (engine.stop) surfaces as KeyboardInterrupt, like Ctrl-C."""
+    from gage_eval.engine import stop
+
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
-        return runner.run(coro)
+        try:
+            return runner.run(coro)
+        except asyncio.CancelledError:
+            if stop.requested():
+                raise KeyboardInterrupt from None
+            raise

@@ -6,6 +6,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from gage_eval.backends.base import Backend, GenerationRequest, GenerationResponse
 from gage_eval.engine.response_cache import ResponseCache, cache_key
@@ -73,10 +74,14 @@ class ModelCaller:
             await self.cache.put(key, response)
         return response
 
-    async def loglikelihood(self, context: str, continuations: list[str]) -> list[tuple[float, bool]]:
-        """Per-continuation (sum of log-probabilities, is_greedy); cached and retried like generations."""
+    async def loglikelihood(self, context: str | list[dict[str, Any]], continuations: list[str]
+                            ) -> list[tuple[float, bool]]:
+        """Per-continuation (sum of log-probabilities, is_greedy); cached and retried like generations.
+        A list context is chat messages (the backend renders them with the model's chat template)."""
         # The cache stores GenerationResponses: a scoring request is keyed as a prompt plus a marker param.
-        request = GenerationRequest(prompt=context, params={"loglikelihood_continuations": list(continuations)})
+        request = GenerationRequest(prompt=context if isinstance(context, str) else None,
+                                    messages=[] if isinstance(context, str) else list(context),
+                                    params={"loglikelihood_continuations": list(continuations)})
         key = cache_key(self._identity, request) if self.cache else None
         if key and self.cache:
             hit = await self.cache.get(key)

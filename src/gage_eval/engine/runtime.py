@@ -17,6 +17,7 @@ import orjson
 from gage_eval.config.models import PipelineConfig
 from gage_eval.config.templates import canonical_digest
 from gage_eval.datasets import iter_samples
+from gage_eval.engine import stop
 from gage_eval.engine.build import (
     aggregations,
     build_adapters,
@@ -167,7 +168,9 @@ class Runtime:
             log.addHandler(handler)
             log.setLevel(logging.INFO)
             try:
-                return await self._run(digest)
+                # SIGINT / SIGTERM cancel this task (and stop model threads) instead of being missed.
+                with stop.stop_on_signals(asyncio.current_task()):  # type: ignore[arg-type]
+                    return await self._run(digest)
             finally:
                 log.removeHandler(handler)
                 handler.close()

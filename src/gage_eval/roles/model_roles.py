@@ -43,7 +43,17 @@ class ModelRoleAdapter(RoleAdapter):
         self.caller = resources.callers[backend_key]
         self.prompt: PromptTemplate | None = resources.prompts.get(spec.prompt_id) if spec.prompt_id else None
         self.generation: dict[str, Any] = dict(spec.params.get("generation", {}))
-        self.completion_mode = "completion" in spec.capabilities or spec.params.get("mode") == "completion"
+        # prompt_format (quick mode sets it; lm-eval's rule): "plain" sends the prompt text as is, "chat_template"
+        # sends messages for the model's chat template — also for log-likelihood scoring. It overrides `mode:
+        # completion`; without it, completion mode sends plain text and other requests send messages.
+        self.prompt_format: str | None = spec.params.get("prompt_format")
+        if self.prompt_format not in (None, "plain", "chat_template"):
+            raise ConfigError(f"unknown prompt_format {self.prompt_format!r}",
+                              path=f"{config_path}.params.prompt_format",
+                              fix="use plain (the prompt text as is) or chat_template (messages through the "
+                                  "model's chat template)")
+        self.completion_mode = (self.prompt_format == "plain" if self.prompt_format else
+                                "completion" in spec.capabilities or spec.params.get("mode") == "completion")
         # Multiple choice scored by the model's log-likelihood of each option (lm-eval's `multiple_choice`).
         self.loglikelihood_mode = "loglikelihood" in spec.capabilities or spec.params.get("mode") == "loglikelihood"
         self.pool: RolePool[ModelRole] = RolePool(lambda: ModelRole(self.caller),
@@ -86,9 +96,12 @@ class ModelRoleAdapter(RoleAdapter):
         return ParsedAnswer(None, raw, retries + 1, usage)
 
 
-def to_predict_result(response: GenerationResponse) -> dict[str, Any]:
+def to_predict_result(response: GenerationResponse, request: GenerationRequest | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"answer": response.text, "usage": response.usage, "latency_ms": response.latency_ms,
                            "finish_reason": response.finish_reason, "cached": response.cached}
+    prompt_format = response.prompt_format or (None if request is None or request.prompt is None else "plain")
+    if prompt_format:
+        out["prompt_format"] = prompt_format
     if response.logprobs is not None:
         out["logprobs"] = response.logprobs
     if len(response.texts) > 1:
@@ -103,8 +116,13 @@ class DutModelAdapter(ModelRoleAdapter):
     async def execute(self, payload: dict[str, Any]) -> dict[str, Any]:
         sample: Sample = payload["sample"]
         if self.loglikelihood_mode:
-            return await self.score_choices(sample)
-        return to_predict_result(await self.call(self.build_request(sample, self.prompt)))
+            out = await self.score_choices(sample)
+        else:
+            request = self.build_request(sample, self.prompt)
+            out = to_predict_result(await self.call(request), request)
+        if "prompt_format" in out:  # which prompt the model saw: plain text or its chat template
+            sample.metadata["prompt_format"] = out["prompt_format"]
+        return out
 
     async def score_choices(self, sample: Sample) -> dict[str, Any]:
         context = sample.inputs.get("ll_context")
@@ -114,12 +132,16 @@ class DutModelAdapter(ModelRoleAdapter):
                               "loglikelihood scoring needs", path=f"{self.config_path}.params.mode",
                               fix="use a benchmark preprocessor that builds them (multiple-choice benchmarks do), "
                                   "or score generatively (remove mode: loglikelihood)")
+        chat = self.prompt_format == "chat_template"
+        scored: str | list[dict[str, Any]] = [m.model_dump(exclude_none=True) for m in sample.messages] if chat \
+            else context
         async with self.pool.acquire() as role:
-            scores = await role.caller.loglikelihood(context, list(continuations))
+            scores = await role.caller.loglikelihood(scored, list(continuations))
         lls = [ll for ll, _ in scores]
         best = max(range(len(lls)), key=lls.__getitem__)
         return {"answer": chr(ord("A") + best) if len(lls) <= 26 else str(best), "loglikelihoods": lls,
-                "is_greedy": [g for _, g in scores], "continuations": list(continuations)}
+                "is_greedy": [g for _, g in scores], "continuations": list(continuations),
+                "prompt_format": "chat_template" if chat else "plain"}
 
 
 @registry.asset("roles", "helper_model", desc="an auxiliary model for support or judging", tags=("model",))
