@@ -28,6 +28,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "gage_eval.backends.dummy",
     "gage_eval.backends.openai_http",
     "gage_eval.backends.hf",
+    "gage_eval.backends.vllm",
     "gage_eval.roles.model_roles",
     "gage_eval.roles.dock_roles",
     "gage_eval.roles.builtin_impls",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gage_eval.backends.lm_tokens import LMEncoder
 from gage_eval.engine import stop
 from gage_eval.errors import BackendError, ConfigError
 
@@ -64,12 +65,6 @@ class GenOutput:
     finish_reason: str
 
 
-def message_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    return "".join(p.get("text", "") for p in content or [] if isinstance(p, dict) and p.get("type", "text") == "text")
-
-
 class HFRuntime:
     """A loaded tokenizer + causal LM. Not thread-safe: the backend calls it from one thread at a time."""
 
@@ -90,9 +85,8 @@ class HFRuntime:
             self.pad_id = int(fallback) if fallback is not None else 0
         else:
             self.pad_id = int(self.tok.pad_token_id)
-        # HFLM.prefix_token_id: the context used when the context string is empty.
-        self.prefix_token_id = self.tok.bos_token_id if self.tok.bos_token_id is not None else self.tok.eos_token_id
-        self._prefix_text = None if self.prefix_token_id is None else self.tok.decode(self.prefix_token_id)
+        self.enc = LMEncoder(self.tok, s.add_bos_token, s.use_chat_template)
+        self.prefix_token_id = self.enc.prefix_token_id
         self.max_length = s.max_length or self._config_max_length()
         self.eos_ids = self._eos_ids()
         del torch, transformers
@@ -156,35 +150,12 @@ class HFRuntime:
         ids.update(configured if isinstance(configured, list) else [configured] if configured is not None else [])
         return {int(i) for i in ids}
 
-    # ---- lm-eval-exact tokenisation -------------------------------------------------------------------
+    # ---- lm-eval-exact tokenisation (lm_tokens.LMEncoder, shared with the vllm backend) -------------------
     def tok_encode(self, string: str, add_special_tokens: bool | None = None) -> list[int]:
-        """HFLM.tok_encode: explicit flag, else add_bos_token, else the tokenizer's default; never a second BOS."""
-        kwargs: dict[str, bool] = {}
-        if add_special_tokens is not None:
-            kwargs["add_special_tokens"] = add_special_tokens
-        elif self.s.add_bos_token is not None:
-            kwargs["add_special_tokens"] = self.s.add_bos_token
-        if add_special_tokens is None and self._prefix_text is not None and string.startswith(self._prefix_text):
-            kwargs["add_special_tokens"] = False
-        return list(self.tok.encode(string, **kwargs))
+        return self.enc.tok_encode(string, add_special_tokens)
 
     def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
-        """LM.loglikelihood + LM._encode_pair for a causal model."""
-        if context == "":
-            cont = self.tok_encode(continuation, add_special_tokens=False)
-            if not cont:
-                raise BackendError("the continuation '' encodes to no tokens; nothing to score")
-            if self.prefix_token_id is None:
-                raise BackendError("the tokenizer has neither a BOS nor an EOS token to stand for an empty context")
-            # The prefix token conditions the first continuation token, unless it already is that token.
-            return ([self.prefix_token_id], cont) if self.prefix_token_id != cont[0] else (cont[:1], cont[1:])
-        n_spaces = len(context) - len(context.rstrip())
-        if n_spaces > 0:  # trailing spaces belong to the continuation: " word" is usually one token
-            continuation = context[-n_spaces:] + continuation
-            context = context[:-n_spaces]
-        whole = self.tok_encode(context + continuation)
-        ctx = self.tok_encode(context)
-        return ctx, whole[len(ctx):]
+        return self.enc.encode_pair(context, continuation)
 
     def check_pair(self, ctx: list[int], cont: list[int]) -> None:
         if not cont:
@@ -220,19 +191,7 @@ class HFRuntime:
 
     # ---- generation ---------------------------------------------------------------------------------
     def prompt_ids(self, prompt: str | None, messages: list[dict[str, Any]], options: GenOptions) -> list[int]:
-        text = self._prompt_text(prompt, messages)
-        bos = getattr(self.tok, "bos_token", None)
-        # HFLM.tok_batch_encode: a prompt that already starts with BOS (chat templates add it) gets no other.
-        kwargs: dict[str, bool] = {}
-        if bos is not None and text.startswith(bos):
-            kwargs["add_special_tokens"] = False
-        elif self.s.add_bos_token is not None:
-            kwargs["add_special_tokens"] = self.s.add_bos_token
-        ids = list(self.tok.encode(text, **kwargs))
-        if not ids:  # an empty prompt without BOS: condition on the prefix token, as scoring does
-            if self.prefix_token_id is None:
-                raise BackendError("the prompt is empty and the tokenizer has no BOS/EOS token to start from")
-            ids = [self.prefix_token_id]
+        ids = self.enc.encode_prompt(self._prompt_text(prompt, messages))
         room = self.max_length - options.max_new_tokens
         if room <= 0:
             raise BackendError(f"max_new_tokens ({options.max_new_tokens}) must be smaller than the model's "
@@ -240,31 +199,13 @@ class HFRuntime:
         return ids[-room:]  # left truncation, as HFLM.generate_until
 
     def applies_chat_template(self, prompt: str | None, messages: list[dict[str, Any]]) -> bool:
-        """Messages go through the chat template when there is one and use_chat_template is not false;
-        a plain prompt never does."""
-        return (prompt is None and bool(messages) and self.s.use_chat_template is not False
-                and bool(getattr(self.tok, "chat_template", None)))
+        return self.enc.applies_chat_template(prompt, messages)
 
     def _prompt_text(self, prompt: str | None, messages: list[dict[str, Any]]) -> str:
-        if prompt is not None:
-            return prompt
-        if self.applies_chat_template(prompt, messages):
-            return self.chat_text(messages)
-        return "\n\n".join(message_text(m.get("content")) for m in messages)
+        return self.enc.prompt_text(prompt, messages)
 
     def chat_text(self, messages: list[dict[str, Any]]) -> str:
-        """HFLM.apply_chat_template: the template with the generation prompt; a template that rejects the
-        system role is retried without system messages, as lm-eval does."""
-        import jinja2
-
-        plain = [{**m, "content": message_text(m.get("content"))} for m in messages]
-        try:
-            return str(self.tok.apply_chat_template(plain, tokenize=False, add_generation_prompt=True,
-                                                    continue_final_message=False))
-        except jinja2.exceptions.TemplateError:
-            plain = [m for m in plain if m.get("role") != "system"]
-            return str(self.tok.apply_chat_template(plain, tokenize=False, add_generation_prompt=True,
-                                                    continue_final_message=False))
+        return self.enc.chat_text(messages)
 
     def chat_context(self, messages: list[dict[str, Any]]) -> str:
         """A log-likelihood context given as chat messages (lm-eval's --apply_chat_template scoring)."""
