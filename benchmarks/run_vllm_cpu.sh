@@ -114,18 +114,14 @@ echo "gage eval in-process hf: $(since "$t")"
 import json, sys
 from pathlib import Path
 runs = Path(sys.argv[1])
-def scores(run):
-    out = {}
-    for line in (runs / run / "samples.jsonl").read_text().splitlines():
-        s = json.loads(line)
-        out[s["id"]] = s
-    return out
-served, hf = scores("served"), scores("hf")
-for run in ("served", "hf"):
-    m = json.loads((runs / run / "summary.json").read_text())["tasks"][0]["metrics"]
-    print(f"{run:>7}: acc {m['acc']['value']:.3f} acc_norm {m['acc_norm']['value']:.3f}")
-same_pred = sum(json.dumps(served[k].get("prediction")) == json.dumps(hf[k].get("prediction")) for k in hf)
-print(f"same prediction on {same_pred}/{len(hf)} samples")
+def load(run):
+    return {s["sample_id"]: s for s in map(json.loads, (runs / run / "samples.jsonl").read_text().splitlines())}
+a, b = load("served"), load("hf")
+diffs = [abs(x - y) for k in b for x, y in zip(a[k]["model_output"]["loglikelihoods"], b[k]["model_output"]["loglikelihoods"])]
+same = sum(a[k]["model_output"]["answer"] == b[k]["model_output"]["answer"] for k in b)
+greedy = all(a[k]["model_output"]["is_greedy"] == b[k]["model_output"]["is_greedy"] for k in b)
+print(f"served vs hf: max |loglikelihood diff| {max(diffs):.2e} over {len(diffs)} continuations; "
+      f"same answer on {same}/{len(b)}; is_greedy identical: {greedy}")
 EOF
 
 # -- 5. the in-process vllm backend in the vLLM venv ------------------------------------------------------

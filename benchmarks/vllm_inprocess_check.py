@@ -31,7 +31,7 @@ async def run_vllm(model: str, out: Path) -> None:
     from gage_eval.backends.vllm_convert import SCORING_PARAMS, scoring_input
 
     backend = VLLMBackend.from_config({"model_path": model, "dtype": "float32", "max_model_len": 512,
-                                       "max_num_seqs": 16})
+                                       "max_num_seqs": 16, "enforce_eager": True})
     t = time.perf_counter()
     await backend.preflight()
     start_s = time.perf_counter() - t

@@ -16,7 +16,7 @@ import importlib.util
 import itertools
 import sys
 import time
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -82,7 +82,7 @@ class VLLMBackend(Backend):
     Settings = VLLMSettings
     type_name = "vllm"
     # What this backend can do; adapted to the shared capability set once backends/base.py declares one.
-    capabilities: frozenset[str] = frozenset({"generate", "loglikelihood"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"generate", "loglikelihood"})
 
     def __init__(self, settings: VLLMSettings) -> None:
         super().__init__(settings)
