@@ -73,12 +73,16 @@ async def compare_hf(model: str, path: Path) -> dict[str, Any]:
     gens = [(await backend.generate(GenerationRequest(prompt=p, params={"max_tokens": 8}))).text for p in PROMPTS]
     await backend.aclose()
     diffs = [abs(a[0] - b[0]) for va, vb in zip(got["scores"], hf) for a, b in zip(va, vb)]
+    # vLLM's incremental detokenizer withholds an incomplete UTF-8 sequence at the end of a text; hf decodes
+    # it as U+FFFD. Random weights over byte-level tokens end on half a character often: compare without it.
+    gens = [g.rstrip("\ufffd") for g in gens]
+    got["generations"] = [g.rstrip("\ufffd") for g in got["generations"]]
     greedy_same = all(a[1] == b[1] for va, vb in zip(got["scores"], hf) for a, b in zip(va, vb))
     result = {"max_abs_diff": max(diffs), "greedy_same": greedy_same, "generations_same": gens == got["generations"],
               "hf_scores": hf, "hf_generations": gens}
     print(f"vllm vs hf: max |loglikelihood diff| {max(diffs):.2e} over {len(diffs)} continuations; is_greedy "
           f"{'identical' if greedy_same else 'DIFFERENT'}; greedy generations "
-          f"{'identical' if gens == got['generations'] else f'DIFFERENT {gens} vs {got['generations']}'}")
+          f"{'identical' if gens == got['generations'] else 'DIFFERENT: ' + repr((gens, got['generations']))}")
     return result
 
 

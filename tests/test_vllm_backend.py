@@ -191,3 +191,12 @@ def test_real_vllm_output_shape_fixture_parses_like_lm_eval() -> None:
         ours = parse_prompt_logprobs(case["tokens"], plp, case["ctxlen"])
         assert ours == _lm_eval_parse(case["tokens"], plp, case["ctxlen"])
         assert ours[0] == pytest.approx(case["hf"][0], abs=1e-3) and ours[1] == case["hf"][1]
+
+
+def test_engine_start_failure_names_the_cause_and_the_server_route() -> None:
+    from gage_eval.backends.vllm import engine_start_error
+
+    exc = RuntimeError("Traceback noise\nRuntimeError: Failed to infer device type\n")
+    err = engine_start_error(exc, "/models/m")
+    assert "'/models/m'" in err.message and "Failed to infer device type" in err.message
+    assert "GPU" in err.message and err.fix == SERVER_ROUTE
