@@ -200,3 +200,9 @@ def test_engine_start_failure_names_the_cause_and_the_server_route() -> None:
     err = engine_start_error(exc, "/models/m")
     assert "'/models/m'" in err.message and "Failed to infer device type" in err.message
     assert "GPU" in err.message and err.fix == SERVER_ROUTE
+
+
+def test_logprobs_request_maps_to_vllms_top_k_count() -> None:
+    assert sampling_kwargs({"logprobs": True, "top_logprobs": 3}, {}, 8)[0]["logprobs"] == 3
+    assert sampling_kwargs({"logprobs": True}, {}, 8)[0]["logprobs"] == 0  # the sampled token's only
+    assert "logprobs" not in sampling_kwargs({"logprobs": False}, {}, 8)[0]

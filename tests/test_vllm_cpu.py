@@ -31,8 +31,9 @@ def test_inprocess_vllm_scores_and_generates_like_hf(tmp_path: Path) -> None:
     model = build_tiny_llama(tmp_path / "tiny", max_positions=512, hidden_size=256)  # head size 64 for vLLM CPU
     out = tmp_path / "vllm.json"
     env = {**os.environ, "GAGE_SRC": str(ROOT / "src"), "VLLM_CPU_KVCACHE_SPACE": "1"}
-    proc = subprocess.run([str(VLLM_PYTHON), str(ROOT / "benchmarks" / "vllm_inprocess_check.py"), str(model), str(out)],
-                          env=env, capture_output=True, text=True, timeout=900)
+    script = ROOT / "benchmarks" / "vllm_inprocess_check.py"
+    proc = subprocess.run([str(VLLM_PYTHON), str(script), str(model), str(out)], env=env, capture_output=True,
+                          text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = asyncio.run(compare_hf(str(model), out))
     # float32 on both sides; vLLM's CPU kernels sum in another order than torch's eager path

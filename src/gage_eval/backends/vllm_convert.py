@@ -18,7 +18,8 @@ _FLOAT_PARAMS = ("top_p", "min_p", "repetition_penalty", "presence_penalty", "fr
 SCORING_PARAMS: dict[str, Any] = {"temperature": 0.0, "prompt_logprobs": 1, "max_tokens": 1, "detokenize": False}
 
 
-def sampling_kwargs(params: Mapping[str, Any], defaults: Mapping[str, Any], max_new_tokens: int) -> tuple[dict[str, Any], int]:
+def sampling_kwargs(params: Mapping[str, Any], defaults: Mapping[str, Any],
+                    max_new_tokens: int) -> tuple[dict[str, Any], int]:
     """(keyword arguments for vllm.SamplingParams, how many copies of each output the caller wants).
 
     Greedy requests with n > 1 are asked once and copied n times, as the hf backend does: greedy decoding
@@ -43,8 +44,10 @@ def sampling_kwargs(params: Mapping[str, Any], defaults: Mapping[str, Any], max_
         if stop:
             kwargs["stop"] = stop
         if merged.get("logprobs"):
-            top = merged.get("top_logprobs")
-            kwargs["logprobs"] = int(top) if top is not None else 0 if merged["logprobs"] is True else int(merged["logprobs"])
+            top = merged.get("top_logprobs")  # OpenAI style (logprobs: true, top_logprobs: k) or vLLM's k
+            if top is None:
+                top = 0 if merged["logprobs"] is True else merged["logprobs"]
+            kwargs["logprobs"] = int(top)
     except (TypeError, ValueError) as exc:
         raise BackendError(f"vllm backend: invalid generation parameter: {exc}", retryable=False) from None
     if max_tokens < 1:
