@@ -168,10 +168,25 @@ def served_backend_spec(task: QuickTask, args: dict[str, Any]) -> dict[str, Any]
                           fix="--serve vllm | sglang | tgi | gage, or a command template such as "
                               "'my-server --model {model_path} --port {port}'") from None
     config = {"model": args.pop("model", None) or task.model_id or task.model,
-              "api": args.pop("api", "chat" if task.template_type == "chat" else "completions"), **args}
+              "api": args.pop("api", _served_api(task)), **args}
     if task.timeout:
         config["timeout_s"] = task.timeout
     return {"backend_id": "model", "type": "openai_http", "config": config, "launch": launch}
+
+
+def _served_api(task: QuickTask) -> str:
+    """Completions when a benchmark is scored by log-likelihood (only completions echo the prompt's logprobs);
+    otherwise chat, so the server applies the checkpoint's chat template as the in-process hf backend does."""
+    if task.template_type in ("base", "completion"):
+        return "completions"
+    if task.template_type == "chat" or task.eval_mode == "generate":
+        return "chat"
+    for i, name in enumerate(task.datasets):
+        duts = [a for a in _template_definition(name, i).get("role_adapters") or [] if a.get("role_type") == "dut_model"]
+        wanted = task.dataset_args.get(name, {}).get("eval_mode", task.eval_mode)
+        if wanted != "generate" and any((d.get("params") or {}).get("mode") == "loglikelihood" for d in duts):
+            return "completions"
+    return "chat"
 
 
 def _template_definition(name: str, index: int) -> dict[str, Any]:
