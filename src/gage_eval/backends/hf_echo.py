@@ -59,18 +59,27 @@ def encode_with_offsets(rt: Any, text: str) -> EchoTokens:
     return EchoTokens(ids, texts, offsets)
 
 
-def _top(rt: Any, logp_row: Any, k: int, own_id: int | None = None, own_value: float | None = None
-         ) -> dict[str, float]:
-    torch = rt.torch
-    values, ids = torch.topk(logp_row, k)
-    top: dict[str, float] = {}
-    for value, tid in zip(values.tolist(), ids.tolist()):
-        key = rt.tok.decode([tid])
-        top[key] = max(top.get(key, float("-inf")), float(value))
-    if own_id is not None and own_value is not None:
-        key = rt.tok.decode([own_id])
-        top.setdefault(key, own_value)
-    return top
+def _text(rt: Any, token_id: int) -> str:
+    cache: dict[int, str] = rt.__dict__.setdefault("_echo_token_texts", {})  # vocabularies are small enough
+    if token_id not in cache:
+        cache[token_id] = rt.tok.decode([token_id])
+    return cache[token_id]
+
+
+def _tops(rt: Any, logp: Any, k: int, own: list[tuple[int, str, float]]) -> list[dict[str, float]]:
+    """Per position: the top-k alternatives {token text: logprob}, plus the position's own token. One topk for
+    all positions; a token is decoded only when it is not the position's own token (usually greedy ones are)."""
+    values, ids = (t.tolist() for t in rt.torch.topk(logp, k, dim=-1))
+    out = []
+    for row_values, row_ids, (own_id, own_text, own_value) in zip(values, ids, own):
+        top: dict[str, float] = {}
+        for value, tid in zip(row_values, row_ids):
+            key = own_text if tid == own_id else _text(rt, tid)
+            top[key] = max(top.get(key, float("-inf")), float(value))
+        if own_id >= 0:
+            top.setdefault(own_text, own_value)
+        out.append(top)
+    return out
 
 
 def score_prompts(rt: Any, jobs: list[tuple[EchoTokens, int, int]]) -> list[EchoResult]:
@@ -94,12 +103,12 @@ def score_prompts(rt: Any, jobs: list[tuple[EchoTokens, int, int]]) -> list[Echo
             picked = torch.gather(logp[:-1], 1, target.unsqueeze(-1)).squeeze(-1).tolist() if n > 1 else []
             values: list[float | None] = [None, *picked]
             tops: list[dict[str, float] | None] = [None]
-            for i in range(1, n):
-                tops.append(_top(rt, logp[i - 1], k, tokens.ids[i], picked[i - 1]))
+            tops += _tops(rt, logp[:-1], k, [(tokens.ids[i], tokens.texts[i], picked[i - 1]) for i in range(1, n)])
             generated = []
             if max_tokens >= 1:
                 next_id = int(logp[n - 1].argmax())
-                value = float(logp[n - 1, next_id])
-                generated.append((rt.tok.decode([next_id]), value, _top(rt, logp[n - 1], k)))
+                text = _text(rt, next_id)
+                top = _tops(rt, logp[n - 1:], k, [(next_id, text, float(logp[n - 1, next_id]))])[0]
+                generated.append((text, float(logp[n - 1, next_id]), top))
             results.append(EchoResult(tokens, values, tops, generated))
     return results
