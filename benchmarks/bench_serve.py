@@ -35,11 +35,11 @@ async def generate_rate(backend: object, prompts: list[str], concurrency: int, m
     from gage_eval.backends.base import GenerationRequest
 
     gate = asyncio.Semaphore(concurrency)
+    params = {"max_tokens": max_tokens, "temperature": 0}
 
     async def one(prompt: str) -> None:
         async with gate:
-            await backend.generate(GenerationRequest(prompt=prompt, params={"max_tokens": max_tokens,  # type: ignore[attr-defined]
-                                                                            "temperature": 0}))
+            await backend.generate(GenerationRequest(prompt=prompt, params=params))  # type: ignore[attr-defined]
 
     t0 = time.perf_counter()
     await asyncio.gather(*(one(p) for p in prompts))

@@ -108,7 +108,7 @@ def test_a_server_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path
 def test_the_whole_process_group_is_stopped(tmp_path: Path) -> None:
     """A server that forks workers (vLLM, SGLang): the workers go too."""
     pid_file = tmp_path / "child.pid"
-    code = (f"import subprocess, sys; p = subprocess.Popen(['sleep', '300']); open('{pid_file}', 'w').write(str(p.pid)); "
+    code = (f"import subprocess; p = subprocess.Popen(['sleep', '300']); open('{pid_file}', 'w').write(str(p.pid)); "
             "from gage_eval.testing.server import main; main(['--port', '{port}'])")
 
     async def go() -> None:
@@ -247,3 +247,21 @@ def test_quick_mode_serve_compiles_a_launched_completions_backend(tmp_path: Path
     with pytest.raises(ConfigError) as err:
         compile_quick(quick_task({"model": str(tmp_path), "datasets": ["gsm8k"], "serve": "vlm"}))
     assert err.value.path == "serve" and "{port}" in err.value.render()
+
+
+def test_gage_validate_checks_a_launch_without_starting_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from gage_eval.cli.app import main
+
+    cfg = _launch_config(tmp_path, 2, 0)
+    with pytest.raises(SystemExit) as done:
+        main(["validate", str(cfg)])
+    assert done.value.code in (0, None)
+    assert not (tmp_path / "logs").exists()
+    data = yaml.safe_load(cfg.read_text())
+    data["backends"][0]["launch"]["model_path"] = str(tmp_path / "gone")
+    cfg.write_text(yaml.safe_dump(data))
+    with pytest.raises(SystemExit) as done:
+        main(["validate", str(cfg)])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "backends[0].launch.model_path" in err and "does not exist" in err

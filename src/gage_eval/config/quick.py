@@ -182,7 +182,8 @@ def _served_api(task: QuickTask) -> str:
     if task.template_type == "chat" or task.eval_mode == "generate":
         return "chat"
     for i, name in enumerate(task.datasets):
-        duts = [a for a in _template_definition(name, i).get("role_adapters") or [] if a.get("role_type") == "dut_model"]
+        adapters = _template_definition(name, i).get("role_adapters") or []
+        duts = [a for a in adapters if a.get("role_type") == "dut_model"]
         wanted = task.dataset_args.get(name, {}).get("eval_mode", task.eval_mode)
         if wanted != "generate" and any((d.get("params") or {}).get("mode") == "loglikelihood" for d in duts):
             return "completions"

@@ -58,8 +58,9 @@ class GageOpenAIServer:
         return _json({"status": "ok"})
 
     async def _models(self, request: web.Request) -> web.Response:
+        max_len = getattr(self.backend._runtime, "max_length", None)
         return _json({"object": "list", "data": [{"id": self.name, "object": "model", "owned_by": "gage",
-                                                  "max_model_len": getattr(self.backend._runtime, "max_length", None)}]})
+                                                  "max_model_len": max_len}]})
 
     def _route(self, handler: Any) -> Any:
         async def route(request: web.Request) -> web.StreamResponse:
