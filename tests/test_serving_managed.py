@@ -214,13 +214,20 @@ def _terminal_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_sigterm_or_ctrl_c_of_gage_mid_run_stops_the_server(tmp_path: Path, sig: signal.Signals) -> None:
+def _background_job() -> None:
+    # What nohup and `cmd &` in a script give: SIGINT ignored. SIGTERM must still stop gage and its server.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("sig, preexec", [(signal.SIGTERM, _terminal_sigint), (signal.SIGINT, _terminal_sigint),
+                                          (signal.SIGTERM, _background_job)])
+def test_sigterm_or_ctrl_c_of_gage_mid_run_stops_the_server(tmp_path: Path, sig: signal.Signals,
+                                                            preexec: object) -> None:
     cfg = _launch_config(tmp_path, 400, 50)
     run_dir = tmp_path / "runs" / "r"
     proc = subprocess.Popen([PY, "-m", "gage_eval", "run", str(cfg), "--output-dir", str(tmp_path / "runs"),
                              "--run-id", "r", "--progress", "off"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, preexec_fn=_terminal_sigint)
+                            text=True, preexec_fn=preexec)  # type: ignore[arg-type]
     samples = run_dir / "samples.jsonl"
     deadline = time.monotonic() + 60
     while not (samples.exists() and samples.read_bytes().count(b"\n") >= 5) and time.monotonic() < deadline:

@@ -35,9 +35,10 @@ def register(app: typer.Typer) -> None:
         try:
             event_loop.run(serve_forever(backend, name, host, port))
         except KeyboardInterrupt:
-            typer.echo("gage serve: stopped", err=True)
+            pass
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise GageError(f"port {port} on {host} is already in use", path="--port",
                                 fix="choose another --port, or stop what listens there") from None
             raise
+        typer.echo("gage serve: stopped", err=True)

@@ -29,7 +29,7 @@ class LaunchConfig(BaseModel):
     host: str = "127.0.0.1"
     served_model_name: str | None = None  # default: the model path, as vLLM names it
     ready_timeout_s: float = Field(default=600.0, gt=0)
-    stop_grace_s: float = Field(default=10.0, ge=0)
+    stop_grace_s: float = Field(default=30.0, ge=0)
     env: dict[str, str] = Field(default_factory=dict)
     args: list[str] = Field(default_factory=list)  # appended to the preset's or command's arguments
     name: str | None = None  # log file logs/server-<name>.log; default: the backend id

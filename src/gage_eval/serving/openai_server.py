@@ -11,6 +11,8 @@ Streaming sends the finished text as one chunk: the hf backend generates a batch
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import time
 import uuid
 from typing import Any
@@ -168,7 +170,13 @@ class GageOpenAIServer:
 
 async def serve(backend: HFBackend, served_model_name: str, host: str, port: int,
                 ready: asyncio.Event | None = None) -> None:
-    """Load the model, listen, and serve until cancelled."""
+    """Load the model, listen, and serve until cancelled or SIGTERM / SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # The loop's own handlers: a managed server must stop on SIGTERM even when it inherited SIGINT ignored.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
     await asyncio.to_thread(backend.load)
     runner = web.AppRunner(GageOpenAIServer(backend, served_model_name).app(), access_log=None)
     await runner.setup()
@@ -176,7 +184,7 @@ async def serve(backend: HFBackend, served_model_name: str, host: str, port: int
         await web.TCPSite(runner, host, port, backlog=1024).start()
         if ready is not None:
             ready.set()
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await runner.cleanup()
         await backend.aclose()
