@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from gage_eval.backends import hf_echo
 from gage_eval.backends.base import Backend, BackendSettings, GenerationRequest, GenerationResponse
 from gage_eval.engine import stop
 from gage_eval.errors import BackendError, ConfigError, GageError
@@ -54,6 +55,17 @@ class _ScoreJob:
     ctx: list[int] = field(default_factory=list)
     cont: list[int] = field(default_factory=list)
     order: tuple[int, tuple[int, ...]] = (0, ())  # lm-eval's Collator key, computed once when prepared
+    prepared: bool = False
+
+
+@dataclass(eq=False)
+class _EchoJob:
+    """Prompt log-probabilities (`gage serve`'s echo + logprobs): see hf_echo.py."""
+    prompt: str
+    top: int
+    max_tokens: int
+    future: asyncio.Future
+    tokens: Any = None  # hf_echo.EchoTokens once prepared
     prepared: bool = False
 
 
@@ -100,7 +112,7 @@ class HFBackend(Backend):
                                   f"{Path.cwd()}), or a Hugging Face hub id such as 'org/name'")
         self._runtime: Any = None  # hf_runtime.HFRuntime once loaded
         self._load_error: BaseException | None = None
-        self._pending: list[_ScoreJob | _GenJob] = []
+        self._pending: list[_ScoreJob | _GenJob | _EchoJob] = []
         self._worker: asyncio.Task | None = None
         self._thread: ThreadPoolExecutor | None = None  # the one thread all torch work of this backend runs on
         self.forward_passes = 0  # scoring forward passes (batches), for tests and diagnostics
@@ -133,6 +145,16 @@ class HFBackend(Backend):
                                          "total_tokens": out.prompt_tokens + out.completion_tokens},
                                   latency_ms=(time.perf_counter() - start) * 1000)
 
+    async def prompt_logprobs(self, prompt: str, top: int = 1, max_tokens: int = 0) -> Any:
+        """Every prompt token's logprob (and the greedy next token if max_tokens is 1): an hf_echo.EchoResult."""
+        job = _EchoJob(prompt, max(1, top), min(max_tokens, 1), asyncio.get_running_loop().create_future())
+        self._submit([job])
+        return await job.future
+
+    def load(self) -> None:
+        """Load the model now (in the calling thread) instead of on the first request."""
+        self._ensure_runtime()
+
     async def aclose(self) -> None:
         if self._worker is not None and not self._worker.done():
             await asyncio.gather(self._worker, return_exceptions=True)
@@ -163,7 +185,7 @@ class HFBackend(Backend):
             raise BackendError(f"hf backend: invalid generation parameter: {exc}", retryable=False) from None
 
     # ---- micro-batching worker ----------------------------------------------------------------------
-    def _submit(self, jobs: list[_ScoreJob | _GenJob]) -> None:
+    def _submit(self, jobs: list[_ScoreJob | _GenJob | _EchoJob]) -> None:
         loop = asyncio.get_running_loop()
         if self._worker is not None and not self._worker.done() and self._worker.get_loop() is not loop:
             # A worker of an earlier, finished event loop: its jobs can never complete.
@@ -224,8 +246,11 @@ class HFBackend(Backend):
         if failed:
             self._pending = [j for j in self._pending if j not in failed]
 
-    def _select(self, jobs: list[_ScoreJob | _GenJob]) -> list[Any]:
+    def _select(self, jobs: list[_ScoreJob | _GenJob | _EchoJob]) -> list[Any]:
         head = jobs[0]
+        if isinstance(head, _EchoJob):
+            echoes = sorted((j for j in jobs if isinstance(j, _EchoJob)), key=lambda j: -len(j.tokens.ids))
+            return echoes[:self.s.batch_size]
         if isinstance(head, _ScoreJob):
             scores = [j for j in jobs if isinstance(j, _ScoreJob)]
             scores.sort(key=lambda j: j.order)
@@ -255,7 +280,9 @@ class HFBackend(Backend):
         out: list[BaseException | None] = []
         for job in jobs:
             try:
-                if isinstance(job, _ScoreJob):
+                if isinstance(job, _EchoJob):
+                    job.tokens = hf_echo.encode_with_offsets(rt, job.prompt)
+                elif isinstance(job, _ScoreJob):
                     context = job.context if isinstance(job.context, str) else rt.chat_context(job.context)
                     job.ctx, job.cont = rt.encode_pair(context, job.continuation)
                     rt.check_pair(job.ctx, job.cont)
@@ -272,6 +299,9 @@ class HFBackend(Backend):
 
     def _execute(self, jobs: list[Any]) -> list[Any]:
         rt = self._ensure_runtime()
+        if isinstance(jobs[0], _EchoJob):
+            self.forward_passes += 1
+            return hf_echo.score_prompts(rt, [(j.tokens, j.top, j.max_tokens) for j in jobs])
         if isinstance(jobs[0], _ScoreJob):
             self.forward_passes += 1
             return rt.score([(j.ctx, j.cont) for j in jobs])

@@ -154,6 +154,9 @@ class HFRuntime:
     def tok_encode(self, string: str, add_special_tokens: bool | None = None) -> list[int]:
         return self.enc.tok_encode(string, add_special_tokens)
 
+    def encode_kwargs(self, string: str, add_special_tokens: bool | None = None) -> dict[str, bool]:
+        return self.enc.encode_kwargs(string, add_special_tokens)
+
     def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
         return self.enc.encode_pair(context, continuation)
 

@@ -31,6 +31,10 @@ class LMEncoder:
 
     def tok_encode(self, string: str, add_special_tokens: bool | None = None) -> list[int]:
         """HFLM.tok_encode: explicit flag, else add_bos_token, else the tokenizer's default; never a second BOS."""
+        return list(self.tok.encode(string, **self.encode_kwargs(string, add_special_tokens)))
+
+    def encode_kwargs(self, string: str, add_special_tokens: bool | None = None) -> dict[str, bool]:
+        """The tokenizer keyword arguments of tok_encode, for callers that need more than the ids (offsets)."""
         kwargs: dict[str, bool] = {}
         if add_special_tokens is not None:
             kwargs["add_special_tokens"] = add_special_tokens
@@ -38,7 +42,7 @@ class LMEncoder:
             kwargs["add_special_tokens"] = self.add_bos_token
         if add_special_tokens is None and self._prefix_text is not None and string.startswith(self._prefix_text):
             kwargs["add_special_tokens"] = False
-        return list(self.tok.encode(string, **kwargs))
+        return kwargs
 
     def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
         """LM.loglikelihood + LM._encode_pair for a causal model."""

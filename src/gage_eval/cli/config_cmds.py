@@ -53,7 +53,10 @@ def _validate(config: Path, template_dirs: list[Path] | None = None) -> str:
     # metric or backend type fails here and not an hour into the run.
     settings = RunSettings()
     plans = plan_tasks(cfg, settings)
-    callers = build_callers(cfg, settings.model_copy(update={"secrets": _AnyEnv()}), None)
+    from gage_eval.serving.engine_hook import placeholder_endpoints
+
+    endpoints = placeholder_endpoints(cfg, settings)  # launched servers: checked, not started
+    callers = build_callers(cfg, settings.model_copy(update={"secrets": _AnyEnv()}), None, endpoints)
     build_adapters(cfg, RoleResources(callers, build_prompts(cfg)))
     from gage_eval.datasets import build_loader
 

@@ -69,6 +69,12 @@ def register(app: typer.Typer) -> None:
         dry_run: bool = typer.Option(False, "--dry-run", help="print the compiled PipelineConfig and exit"),
         max_failure_rate: Optional[float] = typer.Option(None, "--max-failure-rate", help=MAX_FAILURE_RATE_HELP),
         no_preflight: bool = typer.Option(False, "--no-preflight", help=NO_PREFLIGHT_HELP),
+        serve: Optional[str] = typer.Option(None, "--serve", help="start a server for the --model checkpoint and "
+                                            "evaluate it over HTTP: gage | vllm | sglang | tgi, or a command "
+                                            "template with {model_path} and {port}; stopped at the end"),
+        serve_args: Optional[str] = typer.Option(None, "--serve-args", help="launch settings, k=v,... or JSON: "
+                                                 "port, ready_timeout_s, gpu_memory_utilization, "
+                                                 "tensor_parallel_size, max_model_len, args, env"),
     ) -> None:
         """Evaluate a model on builtin benchmarks in one command (EvalScope-compatible options)."""
         from gage_eval.cli.lm_eval_compat import LmEvalOptions, apply_lm_eval
@@ -83,7 +89,7 @@ def register(app: typer.Typer) -> None:
             "apply_chat_template": apply_chat_template,
             "eval_mode": eval_mode, "api_url": api_url, "model_id": model_id, "eval_type": eval_type,
             "eval_batch_size": eval_batch_size, "use_cache": use_cache, "work_dir": work_dir, "run_id": run_id,
-            "seed": seed, "timeout": timeout,
+            "seed": seed, "timeout": timeout, "serve": serve, "serve_args": parse_kv(serve_args, "--serve-args"),
             "generation_config": parse_kv(generation_config, "--generation-config"),
             "dataset_args": parse_kv(dataset_args, "--dataset-args"),
             "model_args": parse_kv(model_args, "--model-args"),

@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from gage_eval.config.metric_forms import normalize_metric_entry
 from gage_eval.errors import close_match_hint
+from gage_eval.serving.launch import LaunchConfig
 
 StepType = Literal["support", "inference", "judge", "auto_eval", "arena", "report"]
 FailurePolicy = Literal["fail_fast", "graceful", "best_effort"]
@@ -76,6 +77,7 @@ class BackendSpec(Strict):
     backend_id: str | None = None
     type: str
     config: dict[str, Any] = Field(default_factory=dict)
+    launch: LaunchConfig | None = None  # a model server gage starts for this (HTTP) backend: gage_eval.serving
 
 
 class RoleAdapterSpec(Strict):

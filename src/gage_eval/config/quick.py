@@ -58,12 +58,18 @@ class QuickTask(BaseModel):
     run_id: str | None = None
     seed: int | None = None
     timeout: float | None = Field(default=None, gt=0)
+    # gage's own: start a server for the checkpoint (a launch preset or a command template) and evaluate over HTTP
+    serve: str | None = None
+    serve_args: dict[str, Any] = Field(default_factory=dict)  # more launch settings (port, ready_timeout_s, ...)
 
     @field_validator("datasets", mode="before")
     @classmethod
     def _split_names(cls, value: Any) -> Any:
         if isinstance(value, str):
-            value = value.replace(",", " ").split()
+            value = [value]
+        if isinstance(value, list):  # `--datasets a,b` and `--datasets a b` alike
+            value = [name for item in value for name in (item.replace(",", " ").split() if isinstance(item, str)
+                                                          else [item])]
         return value
 
 
@@ -111,6 +117,8 @@ def backend_spec(task: QuickTask) -> dict[str, Any]:
     from gage_eval.registry import registry
 
     args = dict(task.model_args)
+    if task.serve:
+        return served_backend_spec(task, args)
     url = task.api_url or (task.model if task.model.startswith(("http://", "https://")) else None)
     if url or task.eval_type in ("service", "openai_api"):
         if not url:
@@ -136,6 +144,50 @@ def backend_spec(task: QuickTask) -> dict[str, Any]:
                                        and not Path(task.model).exists()):
         return {"backend_id": "model", "type": task.model, "config": args}
     return {"backend_id": "model", "type": "hf", "config": {"model_path": task.model, **args}}
+
+
+def served_backend_spec(task: QuickTask, args: dict[str, Any]) -> dict[str, Any]:
+    """`--serve`: an openai_http backend on a server gage launches for the checkpoint. Completions, as a local
+    checkpoint is evaluated (plain prompts, log-likelihoods through echo + logprobs); chat with
+    --template-type chat."""
+    from gage_eval.serving.launch import LaunchConfig
+
+    if task.api_url or task.model.startswith(("http://", "https://")):
+        raise ConfigError("--serve starts a server for a checkpoint, and --model is already a served URL",
+                          path="serve", fix="give --model a checkpoint folder, or drop --serve")
+    preset = task.serve if task.serve in ("vllm", "sglang", "tgi", "gage") else None
+    launch: dict[str, Any] = {"model_path": task.model, **task.serve_args}
+    launch.update({"preset": preset} if preset else {"command": task.serve})
+    if preset == "gage" and task.eval_batch_size:
+        launch.setdefault("batch_size", task.eval_batch_size)
+    try:
+        LaunchConfig.model_validate(launch)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        raise ConfigError(f"invalid --serve/--serve-args: {err['msg'].removeprefix('Value error, ')}", path="serve",
+                          fix="--serve vllm | sglang | tgi | gage, or a command template such as "
+                              "'my-server --model {model_path} --port {port}'") from None
+    config = {"model": args.pop("model", None) or task.model_id or task.model,
+              "api": args.pop("api", _served_api(task)), **args}
+    if task.timeout:
+        config["timeout_s"] = task.timeout
+    return {"backend_id": "model", "type": "openai_http", "config": config, "launch": launch}
+
+
+def _served_api(task: QuickTask) -> str:
+    """Completions when a benchmark is scored by log-likelihood (only completions echo the prompt's logprobs);
+    otherwise chat, so the server applies the checkpoint's chat template as the in-process hf backend does."""
+    if task.template_type in ("base", "completion"):
+        return "completions"
+    if task.template_type == "chat" or task.eval_mode == "generate":
+        return "chat"
+    for i, name in enumerate(task.datasets):
+        adapters = _template_definition(name, i).get("role_adapters") or []
+        duts = [a for a in adapters if a.get("role_type") == "dut_model"]
+        wanted = task.dataset_args.get(name, {}).get("eval_mode", task.eval_mode)
+        if wanted != "generate" and any((d.get("params") or {}).get("mode") == "loglikelihood" for d in duts):
+            return "completions"
+    return "chat"
 
 
 def _template_definition(name: str, index: int) -> dict[str, Any]:

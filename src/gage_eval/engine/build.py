@@ -6,6 +6,7 @@ from typing import Any
 
 from gage_eval.backends.base import Backend
 from gage_eval.config.models import (
+    BackendSpec,
     DatasetSpec,
     MetricSpec,
     PipelineConfig,
@@ -37,21 +38,33 @@ def _backend_config(config: dict[str, Any], settings: RunSettings, path: str) ->
     return config
 
 
-def build_callers(cfg: PipelineConfig, settings: RunSettings, cache: ResponseCache | None) -> dict[str, ModelCaller]:
-    retry = RetryPolicy(max_attempts=settings.max_attempts, base_delay_s=settings.retry_base_delay_s)
+def used_backend_specs(cfg: PipelineConfig) -> list[tuple[str, str, BackendSpec]]:
+    """(caller key, config path, spec) of every backend a role adapter uses; declared but unused ones are left
+    out: no connections are opened, weights loaded or servers started for them."""
     specs: list[tuple[str, str, Any]] = [(b.backend_id or "", f"backends[{i}]", b) for i, b in enumerate(cfg.backends)]
     specs += [(f"inline:{a.adapter_id}", f"role_adapters[{i}].backend", a.backend)
               for i, a in enumerate(cfg.role_adapters) if a.backend is not None]
     used = {a.backend_id for a in cfg.role_adapters if a.backend_id} | {k for k, _, _ in specs if k.startswith("inline:")}
+    return [(key, path, spec) for key, path, spec in specs if key in used]
+
+
+def backend_class(spec: BackendSpec, path: str) -> type[Backend]:
+    backend_cls = registry.get("backends", spec.type, config_path=f"{path}.type")
+    if not (isinstance(backend_cls, type) and issubclass(backend_cls, Backend)):
+        raise ConfigError(f"'{spec.type}' is not a Backend class", path=f"{path}.type",
+                          fix="register a subclass of gage_eval.backends.base.Backend")
+    return backend_cls
+
+
+def build_callers(cfg: PipelineConfig, settings: RunSettings, cache: ResponseCache | None,
+                  endpoints: dict[str, dict[str, Any]] | None = None) -> dict[str, ModelCaller]:
+    """`endpoints`: config entries per caller key that point a backend at the server gage launched for it."""
+    retry = RetryPolicy(max_attempts=settings.max_attempts, base_delay_s=settings.retry_base_delay_s)
     callers: dict[str, ModelCaller] = {}
-    for key, path, spec in specs:
-        if key not in used:
-            continue  # declared but unused: do not open connections or load weights for it
-        backend_cls = registry.get("backends", spec.type, config_path=f"{path}.type")
-        if not (isinstance(backend_cls, type) and issubclass(backend_cls, Backend)):
-            raise ConfigError(f"'{spec.type}' is not a Backend class", path=f"{path}.type",
-                              fix="register a subclass of gage_eval.backends.base.Backend")
-        backend = backend_cls.from_config(_backend_config(spec.config, settings, f"{path}.config"), f"{path}.config")
+    for key, path, spec in used_backend_specs(cfg):
+        backend_cls = backend_class(spec, path)
+        config = {**spec.config, **(endpoints or {}).get(key, {})}
+        backend = backend_cls.from_config(_backend_config(config, settings, f"{path}.config"), f"{path}.config")
         callers[key] = ModelCaller(backend, retry, cache)
     return callers
 

@@ -56,6 +56,7 @@ from gage_eval.report.summary import (
 )
 from gage_eval.roles.base import RoleResources
 from gage_eval.run_paths import check_run_id, ensure_writable_dir
+from gage_eval.serving.engine_hook import start_launched_servers
 from gage_eval.steps.chain import StepChain
 
 log = logging.getLogger("gage_eval")
@@ -193,9 +194,11 @@ class Runtime:
         writer = SamplesWriter(samples_path, buffered=settings.buffered_writer, threshold=settings.buffer_threshold)
         task_reports: list[dict[str, Any]] = []
         status, error = COMPLETED, None
+        servers = contextlib.AsyncExitStack()  # managed model servers (backends[].launch), stopped in `finally`
         try:
             plans = plan_tasks(cfg, settings)
-            callers = self._callers = build_callers(cfg, settings, cache)
+            endpoints = await start_launched_servers(cfg, settings, self.run_dir / "logs", servers)
+            callers = self._callers = build_callers(cfg, settings, cache, endpoints)
             if _pick(settings.preflight, cfg.execution.preflight, True):
                 self.preflight_warnings = await preflight_backends(callers, cache_on=cache is not None)
             if settings.metrics_port is not None:
@@ -224,10 +227,13 @@ class Runtime:
             raise
         finally:
             writer.close()
-            for adapter in adapters.values():
-                await adapter.aclose()
-            for caller in callers.values():
-                await caller.backend.aclose()
+            try:
+                for adapter in adapters.values():
+                    await adapter.aclose()
+                for caller in callers.values():
+                    await caller.backend.aclose()
+            finally:
+                await servers.aclose()
             if self.exporter is not None:
                 self.exporter.stop()
             summary = self._write_summary(status, error, started, time.monotonic() - t0, digest, task_reports,

@@ -44,6 +44,9 @@ def _on_signal(task: asyncio.Task, sig: int) -> None:
     if _flag.is_set():
         sys.stderr.write("second interrupt: exiting now; finished samples are saved, rerun to resume\n")
         sys.stderr.flush()
+        from gage_eval.serving.managed import terminate_all  # os._exit skips every finally and atexit hook
+
+        terminate_all()
         os._exit(INTERRUPTED_EXIT)
     request()
     log.info("%s received: stopping after the current model step", signal.Signals(sig).name)
