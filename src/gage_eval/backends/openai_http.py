@@ -85,6 +85,19 @@ class OpenAIHTTPBackend(Backend):
         # loglikelihood diagnostics: scored_continuations, straddling_tokens, offset_shifted_replies
         self.scoring_stats: Counter[str] = Counter()
 
+    def supports(self) -> frozenset[str]:
+        # Only /completions echoes the prompt's logprobs; only chat takes tool definitions and image parts.
+        if self.s.api == "chat":
+            return frozenset({"generate", "tools", "images"})
+        return frozenset({"generate", "loglikelihood"})
+
+    def capability_fix(self, capability: str) -> str:
+        if capability == "loglikelihood":
+            return ("set api: completions (--model-args api=completions, or an --api-url ending in /completions) "
+                    "for a base model served by vLLM, or use the hf backend on a local checkpoint, or score "
+                    "generatively (remove params.mode: loglikelihood / --eval-mode generate)")
+        return super().capability_fix(capability)
+
     def identity(self) -> dict[str, Any]:
         return {"type": self.type_name, "base_url": self.s.base_url, "model": self.s.model, "api": self.s.api,
                 "generation": self.s.generation}
