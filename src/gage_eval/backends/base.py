@@ -43,6 +43,15 @@ class GenerationResponse:
         return cls(**data)
 
 
+def messages_text(messages: list[dict[str, Any]]) -> str:
+    """Chat turns as one completion prompt (text parts only, turns separated by a blank line)."""
+    parts = []
+    for m in messages:
+        c = m.get("content")
+        parts.append(c if isinstance(c, str) else "".join(p.get("text", "") for p in c or []))
+    return "\n\n".join(parts)
+
+
 class BackendSettings(BaseModel):
     """Base of every backend's typed settings; unknown keys are errors."""
 
@@ -78,6 +87,10 @@ class Backend:
     def supports(self) -> frozenset[str]:
         """This instance's capabilities; override when they depend on settings (openai_http's `api`)."""
         return self.capabilities
+
+    def kind(self) -> str:
+        """The type, and the setting that decides its capabilities where one does, for error messages."""
+        return f"type {self.type_name}"
 
     def capability_fix(self, capability: str) -> str:
         """How to get `capability` when this backend lacks it; overridden where a setting turns it on."""
@@ -117,7 +130,7 @@ def require_capability(backend: Backend, capability: str, backend_id: str, path:
     have = backend.supports()
     if capability in have:
         return
-    raise ConfigError(f"backend '{backend_id}' (type {backend.type_name}) does not support {capability}, which "
+    raise ConfigError(f"backend '{backend_id}' ({backend.kind()}) does not support {capability}, which "
                       f"{why} needs; it supports: {', '.join(c for c in CAPABILITIES if c in have) or 'nothing'}",
                       path=path, fix=backend.capability_fix(capability))
 

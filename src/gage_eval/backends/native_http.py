@@ -15,7 +15,7 @@ import aiohttp
 import orjson
 from pydantic import Field, SecretStr
 
-from gage_eval.backends.base import Backend, BackendSettings, GenerationRequest
+from gage_eval.backends.base import Backend, BackendSettings, GenerationRequest, messages_text
 from gage_eval.backends.http_probe import (
     PREFLIGHT_CONNECT_S,
     PREFLIGHT_TOTAL_S,
@@ -43,13 +43,7 @@ class NativeHTTPSettings(BackendSettings):
 def prompt_text(request: GenerationRequest) -> str:
     """Native /generate routes take raw text: chat turns are joined without a chat template (serve chat
     models through openai_http against the same server's /v1 routes to get its template)."""
-    if request.prompt is not None:
-        return request.prompt
-    parts = []
-    for m in request.messages:
-        c = m.get("content")
-        parts.append(c if isinstance(c, str) else "".join(p.get("text", "") for p in c or []))
-    return "\n\n".join(parts)
+    return request.prompt if request.prompt is not None else messages_text(request.messages)
 
 
 def stop_list(params: dict[str, Any]) -> list[str]:

@@ -21,6 +21,7 @@ from gage_eval.backends.base import (
     BackendSettings,
     GenerationRequest,
     GenerationResponse,
+    messages_text,
 )
 from gage_eval.backends.http_probe import (
     ProbeTarget,
@@ -62,14 +63,6 @@ def parse_retry_after(value: str | None) -> float | None:
             return None
 
 
-def _message_text(messages: list[dict[str, Any]]) -> str:
-    parts = []
-    for m in messages:
-        c = m.get("content")
-        parts.append(c if isinstance(c, str) else "".join(p.get("text", "") for p in c or []))
-    return "\n\n".join(parts)
-
-
 @registry.asset("backends", "openai_http", desc="OpenAI-compatible chat/completions endpoint over HTTP",
                 tags=("http", "remote"))
 class OpenAIHTTPBackend(Backend):
@@ -90,6 +83,9 @@ class OpenAIHTTPBackend(Backend):
         if self.s.api == "chat":
             return frozenset({"generate", "tools", "images"})
         return frozenset({"generate", "loglikelihood"})
+
+    def kind(self) -> str:
+        return f"type {self.type_name}, api: {self.s.api}"
 
     def capability_fix(self, capability: str) -> str:
         if capability == "loglikelihood":
@@ -122,7 +118,7 @@ class OpenAIHTTPBackend(Backend):
         if self.s.api == "chat":
             body["messages"] = request.messages or [{"role": "user", "content": request.prompt or ""}]
         else:
-            body["prompt"] = request.prompt if request.prompt is not None else _message_text(request.messages)
+            body["prompt"] = request.prompt if request.prompt is not None else messages_text(request.messages)
         return body
 
     async def _post(self, body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:

@@ -24,7 +24,6 @@ routes score a prompt identically; the alternative token at each position decide
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -201,7 +200,7 @@ async def _tgi_prepare(server: OpenAITestServer, request: web.Request
         message = orjson.loads(fault.body)["error"]["message"]  # type: ignore[arg-type]
         kind = "overloaded" if fault.status == 429 else "generation" if fault.status >= 500 else "validation"
         return server._count(web.json_response({"error": message, "error_type": kind}, status=fault.status,
-                                               headers=dict(fault.headers.items())))
+                                               headers={k: v for k, v in fault.headers.items() if k == "Retry-After"}))
     problem = _tgi_invalid(params)
     if problem:
         return server._count(_tgi_error(problem, 422, "validation"))
@@ -266,8 +265,16 @@ async def tgi_generate_stream(server: OpenAITestServer, request: web.Request) ->
 
 
 def mount(server: OpenAITestServer, app: web.Application) -> None:
-    app.router.add_post("/generate", lambda r: sglang_generate(server, r) if server.config.native == "sglang"
-                        else tgi_generate(server, r))
-    app.router.add_post("/generate_stream", lambda r: tgi_generate_stream(server, r))
-    app.router.add_get("/info", lambda r: web.json_response({"model_id": "test-model", "version": "test",
-                                                             "max_stop_sequences": 4, "ts": time.time()}))
+    async def generate(request: web.Request) -> web.StreamResponse:
+        handler = sglang_generate if server.config.native == "sglang" else tgi_generate
+        return await handler(server, request)
+
+    async def generate_stream(request: web.Request) -> web.StreamResponse:
+        return await tgi_generate_stream(server, request)
+
+    async def info(request: web.Request) -> web.Response:
+        return web.json_response({"model_id": "test-model", "version": "test", "max_stop_sequences": 4})
+
+    app.router.add_post("/generate", generate)
+    app.router.add_post("/generate_stream", generate_stream)
+    app.router.add_get("/info", info)

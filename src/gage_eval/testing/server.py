@@ -146,7 +146,8 @@ class OpenAITestServer:
             return denied
         status = next((code for key, code in cfg.fail_prompts.items() if key in prompt), None)
         if status is not None:
-            return web.json_response({"error": {"message": f"injected HTTP {status}"}}, status=status)
+            headers = {"Retry-After": f"{cfg.retry_after_s:g}"} if status == 429 else None
+            return web.json_response({"error": {"message": f"injected HTTP {status}"}}, status=status, headers=headers)
         if self.requests <= cfg.fail_first_n:
             return web.json_response({"error": {"message": "warming up"}}, status=503)
         roll = self._rng.random()
