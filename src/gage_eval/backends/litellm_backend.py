@@ -108,7 +108,7 @@ class LiteLLMBackend(Backend):
             return HTTPStatusError(f"HTTP 429 (rate limited) from {where}: {message}", status=429, retryable=True,
                                    retry_after=_retry_after(exc),
                                    fix="lower the concurrency, or raise the provider's rate limit")
-        if isinstance(exc, lib.APIConnectionError) and not isinstance(status, int):
+        if (isinstance(exc, lib.APIConnectionError) and not isinstance(status, int)) or _connection_failed(exc):
             return BackendConnectionError(f"cannot reach {where}: {message}", retryable=True,
                                           fix="check api_base and the network path to the provider")
         if status in (401, 403) or isinstance(exc, lib.AuthenticationError):
@@ -121,6 +121,16 @@ class LiteLLMBackend(Backend):
                                    fix="the provider is failing: retry later" if retryable else
                                    "check the model name and the generation parameters the provider rejects")
         return BackendError(f"{where}: {type(exc).__name__}: {message}", retryable=False)
+
+
+def _connection_failed(exc: BaseException) -> bool:
+    """litellm reports a refused connection as an InternalServerError (status 500): look at its causes."""
+    seen: BaseException | None = exc.__cause__ or exc.__context__
+    while seen is not None:
+        if type(seen).__name__ in ("APIConnectionError", "ConnectError", "ConnectTimeout"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _retry_after(exc: Exception) -> float | None:
