@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gage_eval.backends.base import GenerationRequest, GenerationResponse, require_capability
+from gage_eval.backends.base import GenerationRequest, GenerationResponse
 from gage_eval.config.models import RoleAdapterSpec
 from gage_eval.errors import ConfigError
 from gage_eval.judges.verdicts import parse_score
@@ -54,13 +54,9 @@ class ModelRoleAdapter(RoleAdapter):
                                   "model's chat template)")
         self.completion_mode = (self.prompt_format == "plain" if self.prompt_format else
                                 "completion" in spec.capabilities or spec.params.get("mode") == "completion")
-        # Multiple choice scored by the model's log-likelihood of each option (lm-eval's `multiple_choice`).
-        self.loglikelihood_mode = "loglikelihood" in spec.capabilities or spec.params.get("mode") == "loglikelihood"
-        if self.loglikelihood_mode:
-            # Checked when the pipeline is built (gage validate, gage run): fails before any sample is sent.
-            require_capability(self.caller.backend, "loglikelihood", spec.backend_id or f"{config_path}.backend",
-                               f"{config_path}.params.mode",
-                               f"{config_path} (a {spec.role_type} with params.mode: loglikelihood)")
+        # Multiple choice scored by the model's log-likelihood of each option; whether the backend can is
+        # checked when the pipeline is built (engine/build.py check_capabilities).
+        self.loglikelihood_mode = spec.scores_loglikelihood
         self.pool: RolePool[ModelRole] = RolePool(lambda: ModelRole(self.caller),
                                                   spec.pool_size or resources.pool_size)
 
