@@ -48,11 +48,14 @@ def test_every_backend_type_declares_known_capabilities() -> None:
     assert "loglikelihood" not in declared["litellm"]
 
 
-def test_list_backends_shows_the_new_types(capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_backends_shows_the_new_types_and_capabilities(capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "300")
     assert _exit(["list", "backends"]) == 0
-    out = capsys.readouterr().out
-    for name in ("sglang", "tgi", "litellm", "openai_http", "hf", "dummy"):
-        assert name in out
+    rows = {line.split("│")[2].strip(): line for line in capsys.readouterr().out.splitlines() if "│ backends" in line}
+    assert {"sglang", "tgi", "litellm", "openai_http", "hf", "dummy"} <= set(rows)
+    assert "capabilities: generate, loglikelihood, stream" in rows["tgi"]
+    assert "capabilities: generate, tools, images" in rows["litellm"]
 
 
 @pytest.mark.parametrize("backend_type, config, kind, fix", [

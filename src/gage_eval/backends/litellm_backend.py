@@ -49,7 +49,7 @@ def _litellm() -> Any:
 
 
 @registry.asset("backends", "litellm", desc="hosted providers through the litellm SDK (openai/, anthropic/, "
-                "hosted_vllm/...) (capabilities: generate, tools, images)", tags=("http", "remote"))
+                "hosted_vllm/...)", tags=("http", "remote"))
 class LiteLLMBackend(Backend):
     Settings = LiteLLMSettings
     type_name = "litellm"

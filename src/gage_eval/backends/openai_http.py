@@ -63,11 +63,13 @@ def parse_retry_after(value: str | None) -> float | None:
             return None
 
 
-@registry.asset("backends", "openai_http", desc="OpenAI-compatible chat/completions endpoint over HTTP",
+@registry.asset("backends", "openai_http", desc="OpenAI-compatible chat/completions endpoint over HTTP "
+                "(loglikelihood with api: completions; tools, images with api: chat)",
                 tags=("http", "remote"))
 class OpenAIHTTPBackend(Backend):
     Settings = OpenAIHTTPSettings
     type_name = "openai_http"
+    capabilities = frozenset({"generate", "loglikelihood", "tools", "images"})  # per api: see supports()
 
     def __init__(self, settings: OpenAIHTTPSettings) -> None:
         super().__init__(settings)

@@ -37,7 +37,7 @@ def _finish(meta: dict[str, Any]) -> str | None:
 
 
 @registry.asset("backends", "sglang", desc="SGLang server, native /generate API: generation, streaming, "
-                "log-likelihoods (capabilities: generate, loglikelihood, stream)", tags=("http", "remote"))
+                "log-likelihoods", tags=("http", "remote"))
 class SGLangBackend(NativeHTTPBackend):
     type_name = "sglang"
     api_name = "SGLang"

@@ -48,7 +48,7 @@ def tgi_parameters(params: dict[str, Any]) -> dict[str, Any]:
 
 
 @registry.asset("backends", "tgi", desc="Hugging Face text-generation-inference, native /generate API: generation, "
-                "streaming, log-likelihoods (capabilities: generate, loglikelihood, stream)", tags=("http", "remote"))
+                "streaming, log-likelihoods", tags=("http", "remote"))
 class TGIBackend(NativeHTTPBackend):
     type_name = "tgi"
     api_name = "TGI"
