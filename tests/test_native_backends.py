@@ -16,7 +16,14 @@ from gage_eval.backends.sglang import SGLangBackend
 from gage_eval.backends.tgi import TGIBackend
 from gage_eval.cli.app import main
 from gage_eval.engine.model_call import ModelCaller, RetryPolicy
-from gage_eval.errors import BackendError, ConnectionRefused, HTTPStatusError, MalformedReply, NonJSONReply
+from gage_eval.errors import (
+    BackendConnectionError,
+    BackendError,
+    ConnectionRefused,
+    HTTPStatusError,
+    MalformedReply,
+    NonJSONReply,
+)
 from gage_eval.testing.server import OpenAITestServer, TestServerConfig, run_server_in_thread
 
 from .conftest import serve_routes, write_jsonl
@@ -211,3 +218,26 @@ def test_gage_run_scores_arc_by_loglikelihood(tmp_path: Path, engine: str) -> No
     assert metrics["acc"]["value"] == 0.75 and metrics["acc"]["count"] == 8
     assert metrics["acc_norm"]["value"] == 0.875
     assert len(prompts) == 32 and prompts["Question: Which planet is number 7?\nAnswer: Jupiter"] == 1
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_a_stream_cut_short_is_a_retryable_error_not_a_short_answer(engine: str) -> None:
+    cfg = TestServerConfig(native=engine, script={"count": "one two three four"}, stream_cut_after=2)
+    async with OpenAITestServer(cfg) as srv, _backend(engine, _root(srv), stream=True) as backend:
+        with pytest.raises(BackendConnectionError) as err:
+            await backend.generate(GenerationRequest(prompt="count", params={"max_tokens": 8}))
+    assert err.value.retryable and f"{_root(srv)}/generate" in str(err.value)
+
+
+async def test_tgi_error_event_mid_stream() -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        await resp.write(b'data:{"index":1,"token":{"id":1,"text":" a","logprob":-1.0,"special":false}}\n\n')
+        await resp.write(b'data:{"error":"Request failed during generation: CUDA OOM","error_type":"generation"}\n\n')
+        return resp
+
+    async with serve_routes({"/generate_stream": handler}) as root, _backend("tgi", root, stream=True) as backend:
+        with pytest.raises(HTTPStatusError) as err:
+            await backend.generate(GenerationRequest(prompt="x"))
+    assert "CUDA OOM" in str(err.value) and err.value.retryable

@@ -24,7 +24,7 @@ from gage_eval.backends.http_probe import (
     error_from_reply,
 )
 from gage_eval.backends.openai_http import parse_retry_after
-from gage_eval.errors import BackendError, HTTPStatusError, MalformedReply, NonJSONReply
+from gage_eval.errors import BackendConnectionError, BackendError, HTTPStatusError, MalformedReply, NonJSONReply
 
 
 class NativeHTTPSettings(BackendSettings):
@@ -54,6 +54,11 @@ def stop_list(params: dict[str, Any]) -> list[str]:
 def cut_at_stop(text: str, stops: list[str]) -> str:
     """The text before the first stop string, as OpenAI-compatible servers return it."""
     return text[: min((text.index(s) for s in stops if s in text), default=len(text))]
+
+
+def truncated_stream(url: str) -> BackendConnectionError:
+    return BackendConnectionError(f"the stream from {url} ended before its last event (the server closed it "
+                                  "mid-reply)", retryable=True, fix="the server failed while generating; check its logs")
 
 
 class NativeHTTPBackend(Backend):
@@ -115,8 +120,10 @@ class NativeHTTPBackend(Backend):
             raise self._reply_error(status, raw, url, retry_after)
         return data, url
 
-    async def events(self, path: str, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        """The JSON objects of a `data:` event stream (`data: [DONE]` ends it); an error event raises."""
+    async def events(self, path: str, body: dict[str, Any], *, done_marker: bool = False
+                     ) -> AsyncIterator[dict[str, Any]]:
+        """The JSON objects of a `data:` event stream; an error event raises. With `done_marker`, a stream that
+        ends without `data: [DONE]` was cut short (a crashed server) and raises too."""
         url = f"{self.root}{path}"
         try:
             async with self._session_for_loop().post(url, data=orjson.dumps(body)) as resp:
@@ -140,6 +147,8 @@ class NativeHTTPBackend(Backend):
                     yield event
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
             raise error_from_exception(exc, url, self.s.timeout_s) from None
+        if done_marker:
+            raise truncated_stream(url)
 
     async def preflight(self) -> list[str]:
         """GET /health before any sample: nothing listening, or a wrong key, stops the run at once."""

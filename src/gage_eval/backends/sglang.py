@@ -58,7 +58,7 @@ class SGLangBackend(NativeHTTPBackend):
         stops = stop_list(body["sampling_params"])
         if self.s.stream and int(body["sampling_params"].get("n") or 1) == 1:
             last: dict[str, Any] = {}
-            async for event in self.events("/generate", {**body, "stream": True}):
+            async for event in self.events("/generate", {**body, "stream": True}, done_marker=True):
                 last = event  # cumulative: the last event holds the whole text and the final meta_info
             replies = [last]
             url = f"{self.root}/generate"

@@ -21,7 +21,13 @@ import time
 from typing import Any
 
 from gage_eval.backends.base import GenerationRequest, GenerationResponse
-from gage_eval.backends.native_http import NativeHTTPBackend, cut_at_stop, prompt_text, stop_list
+from gage_eval.backends.native_http import (
+    NativeHTTPBackend,
+    cut_at_stop,
+    prompt_text,
+    stop_list,
+    truncated_stream,
+)
 from gage_eval.backends.openai_logprobs import PromptTokens, needs_request, score_tokens
 from gage_eval.registry import registry
 
@@ -58,15 +64,13 @@ class TGIBackend(NativeHTTPBackend):
         """(generated_text, details) of one request."""
         body = {"inputs": inputs, "parameters": parameters}
         if self.s.stream:
-            url, text, tokens, details = f"{self.root}/generate_stream", None, [], {}
+            url, text, details = f"{self.root}/generate_stream", None, {}
             async for event in self.events("/generate_stream", body):
-                token = event.get("token") or {}
-                if not token.get("special"):
-                    tokens.append(str(token.get("text") or ""))
                 text = event.get("generated_text") if event.get("generated_text") is not None else text
                 details = event.get("details") or details
-            return (text if text is not None else "".join(tokens)), {**details, "generated_tokens":
-                                                                     details.get("generated_tokens", len(tokens))}
+            if text is None:  # TGI's last event carries generated_text: without it the stream was cut short
+                raise truncated_stream(url)
+            return text, details
         data, url = await self.post("/generate", body)
         if isinstance(data, list) and len(data) == 1:  # TGI's compat route `/` answers a list of one
             data = data[0]
