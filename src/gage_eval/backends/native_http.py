@@ -13,9 +13,8 @@ from typing import Any
 
 import aiohttp
 import orjson
-from pydantic import Field, SecretStr
 
-from gage_eval.backends.base import Backend, BackendSettings, GenerationRequest, messages_text
+from gage_eval.backends.base import Backend, GenerationRequest, messages_text
 from gage_eval.backends.http_probe import (
     PREFLIGHT_CONNECT_S,
     PREFLIGHT_TOTAL_S,
@@ -23,21 +22,14 @@ from gage_eval.backends.http_probe import (
     error_from_exception,
     error_from_reply,
 )
-from gage_eval.backends.openai_http import parse_retry_after
+from gage_eval.backends.openai_http import HTTPClientSettings, parse_retry_after
 from gage_eval.errors import BackendConnectionError, BackendError, HTTPStatusError, MalformedReply, NonJSONReply
 
 
-class NativeHTTPSettings(BackendSettings):
+class NativeHTTPSettings(HTTPClientSettings):
     base_url: str  # the server's root, e.g. http://127.0.0.1:30000 (no /v1)
     model: str = ""  # a label for the cache identity and reports; the server serves one model
     stream: bool = False  # generate over the streaming route (same result; exercises the server's streaming)
-    api_key_env: str | None = None
-    api_key: SecretStr | None = None  # filled by the runtime from api_key_env; never written anywhere
-    timeout_s: float = Field(default=120.0, gt=0)
-    connect_timeout_s: float = Field(default=10.0, gt=0)
-    max_connections: int = Field(default=256, ge=1)
-    generation: dict[str, Any] = Field(default_factory=dict)
-    headers: dict[str, str] = Field(default_factory=dict)
 
 
 def prompt_text(request: GenerationRequest) -> str:

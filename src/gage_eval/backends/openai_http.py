@@ -38,10 +38,9 @@ _KNOWN = {"max_tokens", "temperature", "top_p", "stop", "n", "seed", "logprobs",
           "presence_penalty", "frequency_penalty"}
 
 
-class OpenAIHTTPSettings(BackendSettings):
-    base_url: str
-    model: str
-    api: Literal["chat", "completions"] = "chat"
+class HTTPClientSettings(BackendSettings):
+    """What every HTTP backend's settings share (openai_http, sglang, tgi)."""
+
     api_key_env: str | None = None
     api_key: SecretStr | None = None  # filled by the runtime from api_key_env; never written anywhere
     timeout_s: float = Field(default=120.0, gt=0)
@@ -49,6 +48,12 @@ class OpenAIHTTPSettings(BackendSettings):
     max_connections: int = Field(default=256, ge=1)
     generation: dict[str, Any] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
+
+
+class OpenAIHTTPSettings(HTTPClientSettings):
+    base_url: str
+    model: str
+    api: Literal["chat", "completions"] = "chat"
 
 
 def parse_retry_after(value: str | None) -> float | None:
