@@ -24,6 +24,7 @@ from gage_eval.errors import (
     MalformedReply,
     NonJSONReply,
 )
+from gage_eval.testing.logprobs import tokenize
 from gage_eval.testing.server import OpenAITestServer, TestServerConfig, run_server_in_thread
 
 from .conftest import serve_routes, write_jsonl
@@ -61,10 +62,46 @@ async def test_loglikelihood_is_the_sum_of_the_continuations_prompt_token_logpro
         assert spaced[0][0] == pytest.approx(_scripted_lp("Answer:", " Paris"))
         sent = srv.requests
         assert await backend.loglikelihood("Answer:", [""]) == [(0.0, True)] and srv.requests == sent
-    assert sorted(srv.prompt_counts) == sorted([context + c for c in continuations] + ["Answer: Paris"])
-    # SGLang: one request per question, the continuations batched; TGI: one per continuation
-    assert srv.requests == (2 if engine == "sglang" else 4)
-    assert backend.scoring_stats["scored_continuations"] == 4
+    # the contexts alone (trailing space stripped) are scored too, to count their tokens
+    assert sorted(srv.prompt_counts) == sorted([context + c for c in continuations] + ["Answer: Paris"]
+                                               + [context, "Answer:"])
+    # SGLang: one request per question, context and continuations batched; TGI: one per text
+    assert srv.requests == (2 if engine == "sglang" else 6)
+    assert backend.scoring_stats["scored_continuations"] == 4 and not backend.scoring_stats["split_by_characters"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_a_token_straddling_the_boundary_is_split_by_characters(engine: str) -> None:
+    cfg = TestServerConfig(native=engine, token_logprob=_scripted_lp)
+    async with OpenAITestServer(cfg) as srv, _backend(engine, _root(srv)) as backend:
+        # "Answer: Pa" has as many tokens as "Answer: Paris": " Paris" counts with the continuation
+        straddle = await backend.loglikelihood("Answer: Pa", ["ris"])
+    assert straddle[0][0] == pytest.approx(_scripted_lp("Answer:", " Paris"))
+    assert backend.scoring_stats["split_by_characters"] == 1 and backend.scoring_stats["straddling_tokens"] == 1
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_per_token_texts_without_leading_spaces_still_score_right(engine: str) -> None:
+    """SGLang and TGI decode each token alone: a Llama (SentencePiece) token "▁red" comes back as "red", so
+    token texts do not add up to the prompt; the token-count split does not read them."""
+    words = {"Answer:": -9.0, " the": -0.25, " red": -0.5, " planet": -1.0, " Mars": -2.0}
+
+    def rows(text: str) -> list[list[Any]]:
+        tokens = ["<s>"] + tokenize(text)
+        return [[None if i == 0 else words[t], i, t.strip()] for i, t in enumerate(tokens)]
+
+    async def sglang(request: web.Request) -> web.Response:
+        return web.json_response([{"text": "", "meta_info": {"input_token_logprobs": rows(t), "prompt_tokens": 1}}
+                                  for t in (await request.json())["text"]])
+
+    async def tgi(request: web.Request) -> web.Response:
+        prefill = [{"id": r[1], "text": r[2], "logprob": r[0]} for r in rows((await request.json())["inputs"])]
+        return web.json_response({"generated_text": " x", "details": {"prefill": prefill, "tokens": []}})
+
+    async with serve_routes({"/generate": sglang if engine == "sglang" else tgi}) as root, \
+            _backend(engine, root) as backend:
+        scores = await backend.loglikelihood("Answer:", [" the red planet", " Mars"])
+    assert [s for s, _ in scores] == [-1.75, -2.0]
 
 
 async def test_sglang_scoring_request_and_is_greedy_from_the_top_logprobs() -> None:
@@ -88,7 +125,7 @@ async def test_sglang_scoring_request_and_is_greedy_from_the_top_logprobs() -> N
     assert scores == [(pytest.approx(-0.5), True), (pytest.approx(-2.0), False), (pytest.approx(-0.7), True),
                       (pytest.approx(-3.2), False)]
     body = bodies[0]
-    assert body["text"] == ["Answer: Mars", "Answer: Venus", "Answer: red Mars", "Answer: red dwarf"]
+    assert body["text"] == ["Answer:", "Answer: Mars", "Answer: Venus", "Answer: red Mars", "Answer: red dwarf"]
     assert (body["return_logprob"], body["logprob_start_len"], body["top_logprobs_num"],
             body["return_text_in_logprobs"], body["sampling_params"]["max_new_tokens"]) == (True, 0, 1, True, 0)
 
@@ -217,7 +254,9 @@ def test_gage_run_scores_arc_by_loglikelihood(tmp_path: Path, engine: str) -> No
     # what the scripted logprobs imply (see test_openai_loglikelihood._SPECIAL): 6/8 raw, 7/8 per character
     assert metrics["acc"]["value"] == 0.75 and metrics["acc"]["count"] == 8
     assert metrics["acc_norm"]["value"] == 0.875
-    assert len(prompts) == 32 and prompts["Question: Which planet is number 7?\nAnswer: Jupiter"] == 1
+    # one text per option, and each question's context alone (its token count)
+    assert len(prompts) == 40 and prompts["Question: Which planet is number 7?\nAnswer: Jupiter"] == 1
+    assert prompts["Question: Which planet is number 7?\nAnswer:"] == 1
 
 
 @pytest.mark.parametrize("engine", ENGINES)

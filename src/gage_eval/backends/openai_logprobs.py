@@ -136,3 +136,24 @@ def score_tokens(prompt: PromptTokens, context: str, continuation: str, stats: C
         greedy = greedy and bool(prompt.greedy[i])
     stats["scored_continuations"] += 1
     return total, greedy
+
+
+def score_after_context(prompt: PromptTokens, n_context: int, context: str, continuation: str, stats: Counter[str],
+                        fail: Callable[[str], BackendError], where: str) -> tuple[float, bool]:
+    """As lm-eval's `_encode_pair`: the continuation's tokens are those of context + continuation after the
+    first `n_context`, the token count of `context.rstrip()` alone (its trailing whitespace moves to the
+    continuation). Needs no token texts, so it holds where servers decode each token on its own and a
+    SentencePiece token loses its leading space ("▁Paris" -> "Paris", SGLang's and TGI's per-token texts
+    for Llama tokenizers), which would shift character offsets. When the whole prompt has no more tokens
+    than the context (a BPE merge swallowed the boundary), character positions decide instead."""
+    if len(prompt.texts) <= n_context:
+        stats["split_by_characters"] += 1
+        return score_tokens(prompt, context, continuation, stats, fail, where)
+    values = prompt.logprobs[n_context:]
+    if any(v is None for v in values):
+        raise BackendError(f"{where}: the continuation {continuation!r} starts at the prompt's first token, which "
+                           "has no log-probability; score it after a non-empty context", retryable=False, status=200)
+    greedy = prompt.greedy[n_context:]
+    stats["greedy_unknown_tokens"] += sum(g is None for g in greedy)
+    stats["scored_continuations"] += 1
+    return sum(float(v) for v in values), all(bool(g) for g in greedy)  # type: ignore[arg-type]

@@ -5,16 +5,18 @@ trims stop strings itself, and `finish_reason` is an object (`{"type": "length" 
 `stream: true` the route streams `data:` events whose `text` is the whole text so far (SGLang's default;
 `--incremental-streaming-output` servers are not supported), ended by `data: [DONE]`.
 
-Log-likelihood: one request per question, its continuations batched as a list of texts
-`[context + c, ...]`, with `return_logprob: true, logprob_start_len: 0, top_logprobs_num: 1,
-return_text_in_logprobs: true` and `max_new_tokens: 0` (SGLang accepts 0: its own frontend's `select`
-scores choices that way, so no token is generated). `meta_info.input_token_logprobs` holds
-`[logprob, token_id, token_text]` per prompt token (None for the first). The continuation's tokens are found
-by character position, as `openai_http` does (backends/openai_logprobs.py), not by tokenising the context
-separately as lm-eval's TemplateLM (and so its sglang model) does: that needs the model's tokenizer on the
-client, or a second request per question, and differs only on a token straddling the boundary, which is
-counted with the continuation and tallied in `scoring_stats["straddling_tokens"]`. is_greedy: each token's
-logprob against the best of `input_top_logprobs` at its position.
+Log-likelihood: one request per question, the context and its continuations batched as a list of texts
+`[context.rstrip(), context + c, ...]`, with `return_logprob: true, logprob_start_len: 0, top_logprobs_num: 1,
+return_text_in_logprobs: true` and `max_new_tokens: 0` (SGLang accepts 0, >= 0 is its check, and its own
+frontend's `select` scores choices that way: no token is generated). `meta_info.input_token_logprobs` holds
+`[logprob, token_id, token_text]` per prompt token (None for the first). Which tokens are the continuation's:
+those after the context's token count, as lm-eval's `_encode_pair` (and so its sglang model) splits them —
+not by character position as openai_http does, because SGLang decodes each token on its own
+(`tokenizer.batch_decode(ids)`) and a SentencePiece token then loses its leading space, so the token texts
+do not add up to the prompt for Llama-family models. The context's count comes free from the same batch
+(SGLang's radix cache shares the prefix). Where a BPE merge swallows the boundary (the whole has no more
+tokens than the context) character positions decide. is_greedy: each token's logprob against the best of
+`input_top_logprobs` at its position.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from typing import Any
 
 from gage_eval.backends.base import GenerationRequest, GenerationResponse
 from gage_eval.backends.native_http import NativeHTTPBackend, cut_at_stop, prompt_text, stop_list
-from gage_eval.backends.openai_logprobs import PromptTokens, needs_request, score_tokens
+from gage_eval.backends.openai_logprobs import PromptTokens, boundary, needs_request, score_after_context
 from gage_eval.registry import registry
 
 _RENAMED = {"max_tokens": "max_new_tokens", "max_completion_tokens": "max_new_tokens"}
@@ -80,30 +82,32 @@ class SGLangBackend(NativeHTTPBackend):
         scored = [c for c in continuations if needs_request(context, c)]
         results: dict[str, tuple[float, bool]] = {}
         if scored:
-            body = {"text": [context + c for c in scored], "sampling_params": {"max_new_tokens": 0, "temperature": 0},
+            # context.rstrip() rides in the same batch (prefix-cached) to count its tokens: see the module doc.
+            head = context[: boundary(context)]
+            texts = ([head] if head else []) + [context + c for c in scored]
+            body = {"text": texts, "sampling_params": {"max_new_tokens": 0, "temperature": 0},
                     "return_logprob": True, "logprob_start_len": 0, "top_logprobs_num": 1,
                     "return_text_in_logprobs": True}
             data, url = await self.post("/generate", body)
-            if not isinstance(data, list) or len(data) != len(scored):
-                raise self.malformed(url, f"a batch of {len(scored)} texts was not answered with a list of "
-                                     f"{len(scored)} replies")
-            for continuation, reply in zip(scored, data):
-                results[continuation] = self._score(reply, context, continuation, url)
+            if not isinstance(data, list) or len(data) != len(texts):
+                raise self.malformed(url, f"a batch of {len(texts)} texts was not answered with a list of "
+                                     f"{len(texts)} replies")
+            n_context = len(self._prompt_tokens(data[0], url).texts) if head else 0
+            for continuation, reply in zip(scored, data[len(texts) - len(scored):]):
+                results[continuation] = score_after_context(
+                    self._prompt_tokens(reply, url), n_context, context, continuation, self.scoring_stats,
+                    lambda problem: self.malformed(url, problem), url)
         return [results.get(c, (0.0, True)) for c in continuations]
 
-    def _score(self, reply: Any, context: str, continuation: str, url: str) -> tuple[float, bool]:
+    def _prompt_tokens(self, reply: Any, url: str) -> PromptTokens:
         meta = reply.get("meta_info") if isinstance(reply, dict) else None
         rows = meta.get("input_token_logprobs") if isinstance(meta, dict) else None
-        if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) >= 3 for r in rows):
+        if not isinstance(rows, list) or not rows or not all(isinstance(r, list) and len(r) >= 3 for r in rows):
             raise self.malformed(url, "meta_info.input_token_logprobs is missing (the server must honour "
                                  "return_logprob with logprob_start_len: 0)")
-        if any(r[2] is None for r in rows):
-            raise self.malformed(url, "input_token_logprobs has no token texts (return_text_in_logprobs ignored)")
         tops = meta.get("input_top_logprobs") or [None] * len(rows)
         greedy: list[bool | None] = []
         for row, top in zip(rows, tops):
             best = max((float(t[0]) for t in top or [] if t and t[0] is not None), default=None)
             greedy.append(None if best is None or row[0] is None else float(row[0]) >= best)
-        prompt = PromptTokens.from_texts([str(r[2]) for r in rows], [r[0] for r in rows], greedy)
-        return score_tokens(prompt, context, continuation, self.scoring_stats,
-                            lambda problem: self.malformed(url, problem), url)
+        return PromptTokens.from_texts([str(r[2] or "") for r in rows], [r[0] for r in rows], greedy)

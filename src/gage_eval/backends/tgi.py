@@ -7,12 +7,14 @@ each and `generated_text` in the last). TGI's router refuses what OpenAI servers
 0. It keeps the matched stop sequence in `generated_text`; it is cut here, as OpenAI-compatible servers do.
 n > 1 is sent as n requests (TGI's best_of returns one text).
 
-Log-likelihood: one request per continuation with `inputs` = context + continuation, `max_new_tokens: 1`
-(TGI requires >= 1; the generated token is not in `prefill` and is ignored), `details: true,
-decoder_input_details: true`; `details.prefill` lists the prompt's tokens `{id, text, logprob}` (None for
-the first). The continuation's tokens are found by character position, as for openai_http and sglang.
-is_greedy cannot be known: TGI returns no alternatives for prefill tokens (`top_n_tokens` covers generated
-tokens only), so it is reported False and each such token tallied in `scoring_stats["greedy_unknown_tokens"]`.
+Log-likelihood: one request per continuation with `inputs` = context + continuation, and one with the context
+alone (`context.rstrip()`), all concurrent, each with `max_new_tokens: 1` (TGI requires >= 1; the generated
+token is not in `prefill` and is ignored), `details: true, decoder_input_details: true`; `details.prefill`
+lists the prompt's tokens `{id, text, logprob}` (None for the first). The continuation's tokens are those
+after the context's token count, as lm-eval's `_encode_pair` splits them (see backends/sglang.py for why not
+character positions: TGI too decodes each prefill token on its own). is_greedy cannot be known: TGI returns
+no alternatives for prefill tokens (`top_n_tokens` covers generated tokens only), so it is reported False and
+each such token tallied in `scoring_stats["greedy_unknown_tokens"]`.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from gage_eval.backends.native_http import (
     stop_list,
     truncated_stream,
 )
-from gage_eval.backends.openai_logprobs import PromptTokens, needs_request, score_tokens
+from gage_eval.backends.openai_logprobs import PromptTokens, boundary, needs_request, score_after_context
 from gage_eval.registry import registry
 
 _RENAMED = {"max_tokens": "max_new_tokens", "max_completion_tokens": "max_new_tokens",
@@ -96,20 +98,25 @@ class TGIBackend(NativeHTTPBackend):
                                   latency_ms=(time.perf_counter() - start) * 1000)
 
     async def loglikelihood(self, context: str, continuations: list[str]) -> list[tuple[float, bool]]:
-        async def score(continuation: str) -> tuple[float, bool]:
-            if not needs_request(context, continuation):
-                return 0.0, True
-            body = {"inputs": context + continuation,
-                    "parameters": {"max_new_tokens": 1, "do_sample": False, "details": True,
-                                   "decoder_input_details": True}}
-            data, url = await self.post("/generate", body)
-            prefill = ((data.get("details") or {}).get("prefill")) if isinstance(data, dict) else None
-            if not isinstance(prefill, list) or not prefill or not all(isinstance(t, dict) for t in prefill):
-                raise self.malformed(url, "details.prefill is missing (the server must honour "
-                                     "decoder_input_details: true)")
-            tokens = PromptTokens.from_texts([str(t.get("text") or "") for t in prefill],
-                                             [t.get("logprob") for t in prefill], [None] * len(prefill))
-            return score_tokens(tokens, context, continuation, self.scoring_stats,
-                                lambda problem: self.malformed(url, problem), url)
+        head = context[: boundary(context)]
+        scored = [c for c in continuations if needs_request(context, c)]
+        if not scored:
+            return [(0.0, True)] * len(continuations)
+        # The context alone is sent too, concurrently, to count its tokens: see the module docstring.
+        prompts = await asyncio.gather(*(self._prefill(text) for text in [head] * bool(head) +
+                                         [context + c for c in scored]))
+        n_context = len(prompts[0][0].texts) if head else 0
+        results = {c: score_after_context(tokens, n_context, context, c, self.scoring_stats,
+                                          lambda problem, url=url: self.malformed(url, problem), url)
+                   for c, (tokens, url) in zip(scored, prompts[len(prompts) - len(scored):])}
+        return [results.get(c, (0.0, True)) for c in continuations]
 
-        return list(await asyncio.gather(*(score(c) for c in continuations)))
+    async def _prefill(self, inputs: str) -> tuple[PromptTokens, str]:
+        body = {"inputs": inputs, "parameters": {"max_new_tokens": 1, "do_sample": False, "details": True,
+                                                 "decoder_input_details": True}}
+        data, url = await self.post("/generate", body)
+        prefill = ((data.get("details") or {}).get("prefill")) if isinstance(data, dict) else None
+        if not isinstance(prefill, list) or not prefill or not all(isinstance(t, dict) for t in prefill):
+            raise self.malformed(url, "details.prefill is missing (the server must honour decoder_input_details: true)")
+        return PromptTokens.from_texts([str(t.get("text") or "") for t in prefill], [t.get("logprob") for t in prefill],
+                                       [None] * len(prefill)), url
