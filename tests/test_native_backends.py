@@ -139,6 +139,10 @@ async def test_tgi_scoring_request_and_unknown_greediness() -> None:
     assert [g for _, g in scores] == [False, False]
     assert backend.scoring_stats["greedy_unknown_tokens"] == 3
     assert [s for s, _ in scores] == pytest.approx([_truth("Answer:", c) for c in (" Mars", " red Mars")])
+    assert sorted(b["inputs"] for b in bodies) == ["Answer:", "Answer: Mars", "Answer: red Mars"]
+    for body in bodies:  # TGI refuses max_new_tokens 0; the one generated token is not in the prefill
+        assert body["parameters"] == {"max_new_tokens": 1, "do_sample": False, "details": True,
+                                      "decoder_input_details": True}
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -23,7 +23,7 @@ from gage_eval.backends.http_probe import (
     error_from_reply,
 )
 from gage_eval.backends.openai_http import HTTPClientSettings, parse_retry_after
-from gage_eval.errors import BackendConnectionError, BackendError, HTTPStatusError, MalformedReply, NonJSONReply
+from gage_eval.errors import BackendConnectionError, BackendError, BackendTimeout, HTTPStatusError, MalformedReply, NonJSONReply
 
 
 class NativeHTTPSettings(HTTPClientSettings):
@@ -152,7 +152,7 @@ class NativeHTTPBackend(Backend):
                     status, raw = resp.status, await resp.read()
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
             err = error_from_exception(exc, url, PREFLIGHT_TOTAL_S)
-            if err.retryable and err.status is None and not isinstance(exc, aiohttp.ClientConnectorError):
+            if isinstance(err, BackendTimeout) and not err.during_connect:  # reachable but slow: may still serve
                 return [f"pre-flight: {err.message}; continuing"]
             raise err from None
         if status in (401, 403):

@@ -29,7 +29,9 @@ from gage_eval.backends.openai_logprobs import PromptTokens, boundary, needs_req
 from gage_eval.registry import registry
 
 _RENAMED = {"max_tokens": "max_new_tokens", "max_completion_tokens": "max_new_tokens"}
-_NOT_SAMPLING = {"logprobs", "top_logprobs"}
+# Not sampling parameters; `seed` is not one in SGLang releases before `sampling_seed` (an unknown key is a 400),
+# and the response cache keys on it anyway (ask-until-parsed varies it to get a fresh answer).
+_NOT_SAMPLING = {"logprobs", "top_logprobs", "seed"}
 
 
 def _finish(meta: dict[str, Any]) -> str | None:

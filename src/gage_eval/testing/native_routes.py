@@ -42,11 +42,12 @@ def token_id(text: str) -> int:
 class _Script:
     """What the scripted server generates for a prompt: token texts, the stop that ended them, logprobs."""
 
-    def __init__(self, server: OpenAITestServer, prompt: str, max_new_tokens: int | None, stops: list[str]) -> None:
+    def __init__(self, server: OpenAITestServer, body: dict[str, Any], prompt: str, max_new_tokens: int | None,
+                 stops: list[str]) -> None:
         cfg = server.config
         self.token_lp = cfg.token_logprob or hashed_token_logprob
         self.alt_lp = cfg.alt_logprob or hashed_alt_logprob
-        answer = server.answer({"prompt": prompt}, prompt)
+        answer = server.answer(body, prompt)  # a script callable sees the native request body
         words = (answer if isinstance(answer, str) else " ".join(answer)).split()
         if max_new_tokens is not None:
             words = words[:max_new_tokens]
@@ -83,7 +84,7 @@ class _Script:
 # -- SGLang ------------------------------------------------------------------------------------------
 def _sglang_one(server: OpenAITestServer, body: dict[str, Any], prompt: str, sp: dict[str, Any]) -> dict[str, Any]:
     stops = sp.get("stop") or []
-    script = _Script(server, prompt, sp.get("max_new_tokens", 128), [stops] if isinstance(stops, str) else stops)
+    script = _Script(server, body, prompt, sp.get("max_new_tokens", 128), [stops] if isinstance(stops, str) else stops)
     finish = ({"type": "stop", "matched": script.matched} if script.matched is not None else
               {"type": "length", "length": len(script.tokens)} if script.length_cut else {"type": "stop", "matched": 2})
     meta: dict[str, Any] = {"id": f"sgl-{server.requests}", "finish_reason": finish,
@@ -205,7 +206,7 @@ async def _tgi_prepare(server: OpenAITestServer, request: web.Request
     if problem:
         return server._count(_tgi_error(problem, 422, "validation"))
     server.prompt_counts[prompt] += 1
-    return params, _Script(server, prompt, params["max_new_tokens"], list(params.get("stop") or []))
+    return params, _Script(server, body, prompt, params["max_new_tokens"], list(params.get("stop") or []))
 
 
 def _tgi_token(entry: list[Any]) -> dict[str, Any]:
