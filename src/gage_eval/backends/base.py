@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gage_eval.config.loading import validation_to_config_error
+from gage_eval.errors import ConfigError
 
 
 @dataclass(slots=True)
@@ -42,17 +43,33 @@ class GenerationResponse:
         return cls(**data)
 
 
+def messages_text(messages: list[dict[str, Any]]) -> str:
+    """Chat turns as one completion prompt (text parts only, turns separated by a blank line)."""
+    parts = []
+    for m in messages:
+        c = m.get("content")
+        parts.append(c if isinstance(c, str) else "".join(p.get("text", "") for p in c or []))
+    return "\n\n".join(parts)
+
+
 class BackendSettings(BaseModel):
     """Base of every backend's typed settings; unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid")
 
 
+# What a backend type can do. Declared so that a config asking for something its backend cannot do (a
+# log-likelihood benchmark on a chat endpoint) fails at validation, before any sample is sent.
+CAPABILITIES = ("generate", "loglikelihood", "stream", "tools", "images")
+
+
 class Backend:
-    """Subclass, set `Settings`, implement `generate`. Sync work belongs in `asyncio.to_thread`."""
+    """Subclass, set `Settings` and `capabilities`, implement `generate` (and `loglikelihood` when declared).
+    Sync work belongs in `asyncio.to_thread`."""
 
     Settings: ClassVar[type[BackendSettings]] = BackendSettings
     type_name: ClassVar[str] = "backend"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"generate"})
 
     def __init__(self, settings: BackendSettings) -> None:
         self.settings = settings
@@ -66,6 +83,18 @@ class Backend:
             err.path = f"{config_path}.{err.path}" if config_path and err.path else (config_path or err.path)
             raise err from None
         return cls(settings)
+
+    def supports(self) -> frozenset[str]:
+        """This instance's capabilities; override when they depend on settings (openai_http's `api`)."""
+        return self.capabilities
+
+    def kind(self) -> str:
+        """The type, and the setting that decides its capabilities where one does, for error messages."""
+        return f"type {self.type_name}"
+
+    def capability_fix(self, capability: str) -> str:
+        """How to get `capability` when this backend lacks it; overridden where a setting turns it on."""
+        return f"use a backend type that supports {capability} (`gage list backends` shows each type's capabilities)"
 
     def identity(self) -> dict[str, Any]:
         """What distinguishes this backend's answers, for the response cache (never secrets)."""
@@ -94,6 +123,16 @@ class Backend:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def require_capability(backend: Backend, capability: str, backend_id: str, path: str, why: str) -> None:
+    """ConfigError naming the backend, its type, what it lacks and the fix, unless it supports `capability`."""
+    have = backend.supports()
+    if capability in have:
+        return
+    raise ConfigError(f"backend '{backend_id}' ({backend.kind()}) does not support {capability}, which "
+                      f"{why} needs; it supports: {', '.join(c for c in CAPABILITIES if c in have) or 'nothing'}",
+                      path=path, fix=backend.capability_fix(capability))
 
 
 async def sleep_ms(ms: float) -> None:

@@ -29,6 +29,7 @@ class DummySettings(BackendSettings):
 class DummyBackend(Backend):
     Settings = DummySettings
     type_name = "dummy"
+    capabilities = frozenset({"generate"})
 
     def __init__(self, settings: DummySettings) -> None:
         super().__init__(settings)

@@ -90,6 +90,7 @@ def _looks_local(model_path: str) -> bool:
 class HFBackend(Backend):
     Settings = HFSettings
     type_name = "hf"
+    capabilities = frozenset({"generate", "loglikelihood"})
 
     def __init__(self, settings: HFSettings) -> None:
         super().__init__(settings)

@@ -21,6 +21,7 @@ from gage_eval.backends.base import (
     BackendSettings,
     GenerationRequest,
     GenerationResponse,
+    messages_text,
 )
 from gage_eval.backends.http_probe import (
     ProbeTarget,
@@ -37,10 +38,9 @@ _KNOWN = {"max_tokens", "temperature", "top_p", "stop", "n", "seed", "logprobs",
           "presence_penalty", "frequency_penalty"}
 
 
-class OpenAIHTTPSettings(BackendSettings):
-    base_url: str
-    model: str
-    api: Literal["chat", "completions"] = "chat"
+class HTTPClientSettings(BackendSettings):
+    """What every HTTP backend's settings share (openai_http, sglang, tgi)."""
+
     api_key_env: str | None = None
     api_key: SecretStr | None = None  # filled by the runtime from api_key_env; never written anywhere
     timeout_s: float = Field(default=120.0, gt=0)
@@ -48,6 +48,12 @@ class OpenAIHTTPSettings(BackendSettings):
     max_connections: int = Field(default=256, ge=1)
     generation: dict[str, Any] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
+
+
+class OpenAIHTTPSettings(HTTPClientSettings):
+    base_url: str
+    model: str
+    api: Literal["chat", "completions"] = "chat"
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -62,19 +68,13 @@ def parse_retry_after(value: str | None) -> float | None:
             return None
 
 
-def _message_text(messages: list[dict[str, Any]]) -> str:
-    parts = []
-    for m in messages:
-        c = m.get("content")
-        parts.append(c if isinstance(c, str) else "".join(p.get("text", "") for p in c or []))
-    return "\n\n".join(parts)
-
-
-@registry.asset("backends", "openai_http", desc="OpenAI-compatible chat/completions endpoint over HTTP",
+@registry.asset("backends", "openai_http", desc="OpenAI-compatible chat/completions endpoint over HTTP "
+                "(loglikelihood with api: completions; tools, images with api: chat)",
                 tags=("http", "remote"))
 class OpenAIHTTPBackend(Backend):
     Settings = OpenAIHTTPSettings
     type_name = "openai_http"
+    capabilities = frozenset({"generate", "loglikelihood", "tools", "images"})  # per api: see supports()
 
     def __init__(self, settings: OpenAIHTTPSettings) -> None:
         super().__init__(settings)
@@ -84,6 +84,22 @@ class OpenAIHTTPBackend(Backend):
         self.url = f"{root}/chat/completions" if settings.api == "chat" else f"{root}/completions"
         # loglikelihood diagnostics: scored_continuations, straddling_tokens, offset_shifted_replies
         self.scoring_stats: Counter[str] = Counter()
+
+    def supports(self) -> frozenset[str]:
+        # Only /completions echoes the prompt's logprobs; only chat takes tool definitions and image parts.
+        if self.s.api == "chat":
+            return frozenset({"generate", "tools", "images"})
+        return frozenset({"generate", "loglikelihood"})
+
+    def kind(self) -> str:
+        return f"type {self.type_name}, api: {self.s.api}"
+
+    def capability_fix(self, capability: str) -> str:
+        if capability == "loglikelihood":
+            return ("set api: completions (--model-args api=completions, or an --api-url ending in /completions) "
+                    "for a base model served by vLLM, or use the hf backend on a local checkpoint, or score "
+                    "generatively (remove params.mode: loglikelihood / --eval-mode generate)")
+        return super().capability_fix(capability)
 
     def identity(self) -> dict[str, Any]:
         return {"type": self.type_name, "base_url": self.s.base_url, "model": self.s.model, "api": self.s.api,
@@ -109,7 +125,7 @@ class OpenAIHTTPBackend(Backend):
         if self.s.api == "chat":
             body["messages"] = request.messages or [{"role": "user", "content": request.prompt or ""}]
         else:
-            body["prompt"] = request.prompt if request.prompt is not None else _message_text(request.messages)
+            body["prompt"] = request.prompt if request.prompt is not None else messages_text(request.messages)
         return body
 
     async def _post(self, body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:

@@ -24,7 +24,10 @@ continuation sits at the end. A reply whose echoed tokens do not reach back over
 """
 from __future__ import annotations
 
+import itertools
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from gage_eval.errors import BackendError, MalformedReply
@@ -74,32 +77,83 @@ def score_reply(data: Any, context: str, continuation: str, url: str, stats: Cou
     if n_prompt <= 0:
         raise _fail(url, f"the reply's logprobs cover {len(tokens)} token(s), none of them the prompt's "
                     "(the server ignored echo=true)")
+    # As lm-eval: greedy when the token's logprob is the highest offered (ties and equal texts included).
+    greedy = [not (isinstance(top, dict) and top and value is not None and float(value) < max(
+        float(v) for v in top.values())) for value, top in zip(values[:n_prompt], tops[:n_prompt])]
+    return score_tokens(PromptTokens([str(t) for t in tokens[:n_prompt]], values[:n_prompt],
+                                     [int(o) for o in offsets[:n_prompt]], greedy),
+                        context, continuation, stats, lambda problem: _fail(url, problem), url)
+
+
+@dataclass
+class PromptTokens:
+    """A scored prompt's tokens: text, logprob (None for the first), character offset, and whether each was
+    the arg-max at its position (None where the server does not say: TGI's prefill has no alternatives)."""
+
+    texts: list[str]
+    logprobs: list[float | None]
+    offsets: list[int]
+    greedy: list[bool | None]
+
+    @classmethod
+    def from_texts(cls, texts: list[str], logprobs: list[float | None], greedy: list[bool | None]) -> PromptTokens:
+        """Offsets as the running sum of the token texts (native APIs return texts, not offsets)."""
+        return cls(texts, logprobs, list(itertools.accumulate([0] + [len(t) for t in texts[:-1]])), greedy)
+
+
+def score_tokens(prompt: PromptTokens, context: str, continuation: str, stats: Counter[str],
+                 fail: Callable[[str], BackendError], where: str) -> tuple[float, bool]:
+    """(sum of the continuation tokens' logprobs, all of them greedy) from the prompt context + continuation's
+    tokens, assigned to the continuation by character position (see the module docstring); any server."""
+    tokens, values, offsets = prompt.texts, prompt.logprobs, prompt.offsets
+    if not tokens:
+        raise fail("the reply has no prompt tokens")
     prompt_len = len(context) + len(continuation)
     # shift: how far the echoed text's end is from the prompt's end (a BOS token text, decoding quirks).
-    shift = int(offsets[n_prompt - 1]) + len(str(tokens[n_prompt - 1])) - prompt_len
+    shift = offsets[-1] + len(tokens[-1]) - prompt_len
     if shift:
         stats["offset_shifted_replies"] += 1
     start = boundary(context)
-    if int(offsets[0]) - shift > start:
-        raise _fail(url, f"the echoed prompt tokens cover only its last {prompt_len - int(offsets[0]) + shift} "
-                    f"of {prompt_len} characters, not the whole continuation")
+    if offsets[0] - shift > start:
+        raise fail(f"the echoed prompt tokens cover only its last {prompt_len - offsets[0] + shift} "
+                   f"of {prompt_len} characters, not the whole continuation")
     total, greedy = 0.0, True
-    for i in range(n_prompt):
-        token_start = int(offsets[i]) - shift
-        token_end = token_start + len(str(tokens[i]))
+    for i, token in enumerate(tokens):
+        token_start = offsets[i] - shift
+        token_end = token_start + len(token)
         if token_end <= start and token_start < start:
             continue  # a context token
         if token_start < start:
             stats["straddling_tokens"] += 1
         value = values[i]
         if value is None:
-            raise BackendError(f"{url}: the continuation {continuation!r} starts at the prompt's first token, "
+            raise BackendError(f"{where}: the continuation {continuation!r} starts at the prompt's first token, "
                                "which has no log-probability; score it after a non-empty context",
                                retryable=False, status=200)
         total += float(value)
-        top = tops[i]
-        # As lm-eval: greedy when the token's logprob is the highest offered (ties and equal texts included).
-        if isinstance(top, dict) and top and float(value) < max(float(v) for v in top.values()):
-            greedy = False
+        if prompt.greedy[i] is None:
+            stats["greedy_unknown_tokens"] += 1
+        greedy = greedy and bool(prompt.greedy[i])
     stats["scored_continuations"] += 1
     return total, greedy
+
+
+def score_after_context(prompt: PromptTokens, n_context: int, context: str, continuation: str, stats: Counter[str],
+                        fail: Callable[[str], BackendError], where: str) -> tuple[float, bool]:
+    """As lm-eval's `_encode_pair`: the continuation's tokens are those of context + continuation after the
+    first `n_context`, the token count of `context.rstrip()` alone (its trailing whitespace moves to the
+    continuation). Needs no token texts, so it holds where servers decode each token on its own and a
+    SentencePiece token loses its leading space ("▁Paris" -> "Paris", SGLang's and TGI's per-token texts
+    for Llama tokenizers), which would shift character offsets. When the whole prompt has no more tokens
+    than the context (a BPE merge swallowed the boundary), character positions decide instead."""
+    if len(prompt.texts) <= n_context:
+        stats["split_by_characters"] += 1
+        return score_tokens(prompt, context, continuation, stats, fail, where)
+    values = prompt.logprobs[n_context:]
+    if any(v is None for v in values):
+        raise BackendError(f"{where}: the continuation {continuation!r} starts at the prompt's first token, which "
+                           "has no log-probability; score it after a non-empty context", retryable=False, status=200)
+    greedy = prompt.greedy[n_context:]
+    stats["greedy_unknown_tokens"] += sum(g is None for g in greedy)
+    stats["scored_continuations"] += 1
+    return sum(float(v) for v in values), all(bool(g) for g in greedy)  # type: ignore[arg-type]

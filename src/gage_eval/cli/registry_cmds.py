@@ -41,6 +41,15 @@ def benchmark_table() -> Table:
     return table
 
 
+def _capabilities(obj: object) -> str:
+    """A backend type's declared capabilities (those of its default settings where they vary)."""
+    from gage_eval.backends.base import CAPABILITIES, Backend
+
+    if not (isinstance(obj, type) and issubclass(obj, Backend)):
+        return ""
+    return " — capabilities: " + ", ".join(c for c in CAPABILITIES if c in obj.capabilities)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("list")
     def list_assets(kind: Optional[str] = typer.Argument(None, help="registry kind, 'templates' or 'benchmarks'")
@@ -57,7 +66,7 @@ def register(app: typer.Typer) -> None:
                 table.add_row("templates", name, "versions: " + ", ".join(f"v{v}" for v in sorted(versions)))
         if kind != "templates":
             for entry in registry.entries(kind):
-                table.add_row(entry.kind, entry.name, entry.desc)
+                table.add_row(entry.kind, entry.name, entry.desc + _capabilities(entry.obj))
         Console().print(table)
 
     @app.command("manifest")

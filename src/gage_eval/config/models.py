@@ -97,6 +97,11 @@ class RoleAdapterSpec(Strict):
                            "keep one: backend_id to reference backends[], or backend: {type: ...} inline")
         return self
 
+    @property
+    def scores_loglikelihood(self) -> bool:
+        """Multiple choice scored by the log-likelihood of each option (lm-eval's `multiple_choice`)."""
+        return "loglikelihood" in self.capabilities or self.params.get("mode") == "loglikelihood"
+
 
 class PromptSpec(Strict):
     prompt_id: str

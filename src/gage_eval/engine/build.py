@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gage_eval.backends.base import Backend
+from gage_eval.backends.base import Backend, require_capability
 from gage_eval.config.models import (
     BackendSpec,
     DatasetSpec,
@@ -66,7 +66,19 @@ def build_callers(cfg: PipelineConfig, settings: RunSettings, cache: ResponseCac
         config = {**spec.config, **(endpoints or {}).get(key, {})}
         backend = backend_cls.from_config(_backend_config(config, settings, f"{path}.config"), f"{path}.config")
         callers[key] = ModelCaller(backend, retry, cache)
+    check_capabilities(cfg, callers)
     return callers
+
+
+def check_capabilities(cfg: PipelineConfig, callers: dict[str, ModelCaller]) -> None:
+    """Each role's needs against its backend's declared capabilities, when the pipeline is built (gage validate,
+    gage run before its pre-flight): a log-likelihood benchmark on a chat endpoint fails before any request."""
+    for i, spec in enumerate(cfg.role_adapters):
+        key = spec.backend_id or f"inline:{spec.adapter_id}"
+        if spec.scores_loglikelihood and key in callers:
+            require_capability(callers[key].backend, "loglikelihood", spec.backend_id or f"role_adapters[{i}].backend",
+                               f"role_adapters[{i}].params.mode",
+                               f"role_adapters[{i}] (a {spec.role_type} with params.mode: loglikelihood)")
 
 
 def build_prompts(cfg: PipelineConfig) -> dict[str, PromptTemplate]:

@@ -54,8 +54,9 @@ class ModelRoleAdapter(RoleAdapter):
                                   "model's chat template)")
         self.completion_mode = (self.prompt_format == "plain" if self.prompt_format else
                                 "completion" in spec.capabilities or spec.params.get("mode") == "completion")
-        # Multiple choice scored by the model's log-likelihood of each option (lm-eval's `multiple_choice`).
-        self.loglikelihood_mode = "loglikelihood" in spec.capabilities or spec.params.get("mode") == "loglikelihood"
+        # Multiple choice scored by the model's log-likelihood of each option; whether the backend can is
+        # checked when the pipeline is built (engine/build.py check_capabilities).
+        self.loglikelihood_mode = spec.scores_loglikelihood
         self.pool: RolePool[ModelRole] = RolePool(lambda: ModelRole(self.caller),
                                                   spec.pool_size or resources.pool_size)
 

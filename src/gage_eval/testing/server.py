@@ -1,7 +1,8 @@
 """A local OpenAI-compatible server: real HTTP on 127.0.0.1, deterministic answers, latency and faults.
 
 Used by the tests and benchmarks in place of a model server (no GPU here). It speaks the real protocol
-(chat/completions, SSE streaming, usage, logprobs) so clients are exercised exactly as against vLLM.
+(chat/completions, SSE streaming, usage, logprobs) so clients are exercised exactly as against vLLM, and
+SGLang's or TGI's native /generate (testing/native_routes.py).
 
     python -m gage_eval.testing.server --port 0 --latency-ms 100      # prints "READY <base_url>"
 """
@@ -18,12 +19,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from gage_eval.testing import native_routes
 from gage_eval.testing.logprobs import echo_logprobs, tokenize
 
 Script = Callable[[dict[str, Any]], str] | dict[str, str] | list[str] | None
@@ -57,6 +59,8 @@ class TestServerConfig(BaseModel):
     echo_prompt: bool = True
     token_logprob: Any = None  # callable(prefix, token) -> float; default: a hash of both
     alt_logprob: Any = None  # callable(prefix) -> float: the one alternative token's logprob at each position
+    # Which engine's native POST /generate this server speaks (see testing/native_routes.py).
+    native: Literal["sglang", "tgi"] = "sglang"
 
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
@@ -142,7 +146,8 @@ class OpenAITestServer:
             return denied
         status = next((code for key, code in cfg.fail_prompts.items() if key in prompt), None)
         if status is not None:
-            return web.json_response({"error": {"message": f"injected HTTP {status}"}}, status=status)
+            headers = {"Retry-After": f"{cfg.retry_after_s:g}"} if status == 429 else None
+            return web.json_response({"error": {"message": f"injected HTTP {status}"}}, status=status, headers=headers)
         if self.requests <= cfg.fail_first_n:
             return web.json_response({"error": {"message": "warming up"}}, status=503)
         roll = self._rng.random()
@@ -311,6 +316,7 @@ class OpenAITestServer:
         app.router.add_post("/v1/completions", self._completions)
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/health", self._health)
+        native_routes.mount(self, app)
         return app
 
     async def start(self) -> str:
