@@ -81,7 +81,7 @@ def engine_start_error(exc: BaseException, model_path: str) -> ConfigError:
 class VLLMBackend(Backend):
     Settings = VLLMSettings
     type_name = "vllm"
-    # What this backend can do; adapted to the shared capability set once backends/base.py declares one.
+    # What this backend can do (the shared capability set of backends/base.py): no streaming, no tools or images yet.
     capabilities: ClassVar[frozenset[str]] = frozenset({"generate", "loglikelihood"})
 
     def __init__(self, settings: VLLMSettings) -> None:
