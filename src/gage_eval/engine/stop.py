@@ -19,9 +19,10 @@ import sys
 import threading
 from collections.abc import Iterator
 
+from gage_eval.errors import RunInterrupted
+
 log = logging.getLogger("gage_eval")
 
-INTERRUPTED_EXIT = 130  # the shell's status for a SIGINT death; RunInterrupted uses the same
 _flag = threading.Event()
 _depth = 0  # nested runs (e.g. an arena's model runs) share the outermost run's handlers
 
@@ -47,7 +48,7 @@ def _on_signal(task: asyncio.Task, sig: int) -> None:
         from gage_eval.serving.managed import terminate_all  # os._exit skips every finally and atexit hook
 
         terminate_all()
-        os._exit(INTERRUPTED_EXIT)
+        os._exit(RunInterrupted.exit_code)
     request()
     log.info("%s received: stopping after the current model step", signal.Signals(sig).name)
     task.cancel()
