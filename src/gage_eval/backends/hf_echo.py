@@ -89,13 +89,9 @@ def score_prompts(rt: Any, jobs: list[tuple[EchoTokens, int, int]]) -> list[Echo
         if len(tokens.ids) > rt.max_length:
             raise BackendError(f"the prompt has {len(tokens.ids)} tokens, more than the model's max_length "
                                f"({rt.max_length})", retryable=False)
-    width = max(len(t.ids) for t, _, _ in jobs)
-    batch = torch.zeros((len(jobs), width), dtype=torch.long)  # right padding, no mask: as HFRuntime.score
-    for row, (tokens, _, _) in enumerate(jobs):
-        batch[row, :len(tokens.ids)] = torch.tensor(tokens.ids, dtype=torch.long)
     results = []
     with torch.no_grad():
-        logits = rt.model(batch.to(rt.device)).logits
+        logits = rt.forward_right_padded([tokens.ids for tokens, _, _ in jobs])  # as HFRuntime.score
         for row, (tokens, k, max_tokens) in enumerate(jobs):
             n = len(tokens.ids)
             logp = torch.log_softmax(logits[row, :n], dim=-1, dtype=torch.float32)

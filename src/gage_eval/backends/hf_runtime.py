@@ -170,17 +170,22 @@ class HFRuntime:
                                f"({self.max_length}); raise max_length or shorten the choices")
 
     # ---- scoring ------------------------------------------------------------------------------------
+    def forward_right_padded(self, rows: list[list[int]]) -> Any:
+        """Logits of one forward pass over rows right-padded with 0 and no attention mask, as HFLM scores
+        (padding after a row's end never changes its positions' logits). Call under torch.no_grad()."""
+        torch = self.torch
+        batch = torch.zeros((len(rows), max(len(r) for r in rows)), dtype=torch.long)
+        for i, row in enumerate(rows):
+            batch[i, :len(row)] = torch.tensor(row, dtype=torch.long)
+        return self.model(batch.to(self.device)).logits
+
     def score(self, pairs: list[tuple[list[int], list[int]]]) -> list[tuple[float, bool]]:
         """One forward pass over a right-padded batch; HFLM._loglikelihood_tokens for a causal model."""
         torch = self.torch
         # Truncate from the left to max_length + 1 tokens, then drop the last one (it predicts nothing).
         inps = [(ctx + cont)[-(self.max_length + 1):][:-1] for ctx, cont in pairs]
-        width = max(len(inp) for inp in inps)
-        batch = torch.zeros((len(inps), width), dtype=torch.long)  # right padding with 0, no attention mask
-        for row, inp in enumerate(inps):
-            batch[row, :len(inp)] = torch.tensor(inp, dtype=torch.long)
         with torch.no_grad():
-            logits = self.model(batch.to(self.device)).logits
+            logits = self.forward_right_padded(inps)
             results = []
             for row, (inp, (_, cont)) in enumerate(zip(inps, pairs)):
                 inplen, contlen = len(inp), len(cont)
