@@ -235,3 +235,16 @@ def test_config_diff_matches_list_items_by_id() -> None:
     assert set(paths) == {"datasets[a].params.path", "datasets[z]"}
     assert paths["datasets[a].params.path"] == ("a.jsonl", "a2.jsonl")
     assert changed_keys([1, 2], [1, 3]) == [("[1]", 2, 3)]
+
+
+def test_auto_run_ids_started_in_the_same_second_get_their_own_folders(tmp_path: Path) -> None:
+    from gage_eval.run_paths import auto_run_id
+
+    ids = [auto_run_id(tmp_path, "demo") for _ in range(3)]  # well within one second
+    assert len(set(ids)) == 3 and all((tmp_path / i).is_dir() for i in ids)
+    assert ids[1] == ids[0] + "_2" and ids[2] == ids[0] + "_3"
+    assert auto_run_id(tmp_path, "demo", reserve=False) == ids[0] + "_4"
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    with pytest.raises(ConfigError, match="is a file"):
+        auto_run_id(blocked / "runs", "demo")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 from gage_eval.errors import ConfigError
@@ -60,3 +61,27 @@ def _reason(exc: OSError, path: Path) -> str:
     if blocker is not None:
         return f"{blocker} is a file, not a folder"
     return os.strerror(exc.errno) if exc.errno else str(exc)
+
+
+def auto_run_id(root: Path, prefix: str, *, reserve: bool = True) -> str:
+    """`<prefix>_<YYYYmmdd_HHMMSS>`, with `_2`, `_3`… when that folder exists under `root`.
+
+    Two runs started in the same second must never share a folder (the second would resume the first). With
+    `reserve`, the folder is created here with exist_ok=False, so two processes racing for one name cannot
+    both get it."""
+    if reserve:
+        ensure_writable_dir(root)
+    base = f"{prefix}_{datetime.now():%Y%m%d_%H%M%S}"
+    for n in range(1, 10_000):
+        candidate = base if n == 1 else f"{base}_{n}"
+        if not reserve:
+            if not (root / candidate).exists():
+                return candidate
+            continue
+        try:
+            (root / candidate).mkdir(parents=True, exist_ok=False)
+            return candidate
+        except FileExistsError:
+            continue
+    raise ConfigError(f"no free run folder name for {base} under {root}", path="--run-id",
+                      fix="give --run-id explicitly")

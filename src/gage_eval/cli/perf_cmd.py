@@ -104,12 +104,12 @@ def register(app: typer.Typer) -> None:
                 raise ConfigError(f"environment variable {api_key_env} is not set", path="--api-key-env",
                                   fix=f"export {api_key_env}=<key>")
             headers["Authorization"] = f"Bearer {os.environ[api_key_env]}"
-        from gage_eval.run_paths import check_run_id, ensure_writable_dir
+        from gage_eval.run_paths import auto_run_id, check_run_id, ensure_writable_dir
 
         # Checked before the load test so that minutes of measurements are never lost to an unwritable folder.
         # Only the root is made now: a run stopped by the pre-flight leaves no empty result folder behind.
         ensure_writable_dir(output_dir)
-        out = output_dir / (check_run_id(run_id) or datetime.now().strftime("perf_%Y%m%d_%H%M%S"))
+        out = output_dir / (check_run_id(run_id) or auto_run_id(output_dir, "perf", reserve=False))
         tok = _load_tokenizer(tokenizer)
         requests = build_requests(dataset, max(number or 0, 64), path=dataset_path, seed=seed,
                                   min_prompt_len=min_prompt_length, max_prompt_len=max_prompt_length, tokenizer=tok)

@@ -55,7 +55,7 @@ from gage_eval.report.summary import (
     write_json_atomic,
 )
 from gage_eval.roles.base import RoleResources
-from gage_eval.run_paths import check_run_id, ensure_writable_dir
+from gage_eval.run_paths import auto_run_id, check_run_id, ensure_writable_dir
 from gage_eval.serving.engine_hook import start_launched_servers
 from gage_eval.steps.chain import StepChain
 
@@ -142,7 +142,7 @@ class Runtime:
         self.cfg = cfg
         self.settings = settings
         name = cfg.metadata.name if cfg.metadata.name != "unnamed" else "run"
-        self.run_id = check_run_id(settings.run_id) or f"{name}_{datetime.now():%Y%m%d_%H%M%S}"
+        self.run_id = check_run_id(settings.run_id) or auto_run_id(settings.output_dir, name)
         self.run_dir = settings.output_dir / self.run_id
         self.exporter: MetricsExporter | None = None
         self._callers: dict[str, ModelCaller] = {}
