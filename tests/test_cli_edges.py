@@ -248,3 +248,21 @@ def test_auto_run_ids_started_in_the_same_second_get_their_own_folders(tmp_path:
     blocked.write_text("")
     with pytest.raises(ConfigError, match="is a file"):
         auto_run_id(blocked / "runs", "demo")
+
+
+def test_run_piped_into_head_exits_with_the_runs_status(tmp_path: Path) -> None:
+    """`gage run … | head -1`: head closes the pipe after the first line; the run still writes everything and
+    exits 0 (it used to exit 1 from the broken pipe at the final flush)."""
+    import shlex
+    import subprocess
+
+    cfg = Path(__file__).resolve().parents[1] / "config" / "run_configs" / "demo_echo_run_1.yaml"
+    cmd = shlex.join([sys.executable, "-m", "gage_eval", "run", str(cfg), "--output-dir", str(tmp_path),
+                      "--run-id", "piped", "--progress", "off"])
+    proc = subprocess.run(["bash", "-c", f"set -o pipefail; {cmd} 2>{tmp_path / 'err.txt'} | head -1"],
+                          capture_output=True, text=True, timeout=120)
+    err = (tmp_path / "err.txt").read_text()
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err, err
+    assert proc.returncode == 0, err
+    assert proc.stdout.startswith("run piped: completed")
+    assert json.loads((tmp_path / "piped" / "summary.json").read_text())["run"]["status"] == "completed"

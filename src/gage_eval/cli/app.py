@@ -5,6 +5,7 @@ import sys
 
 import typer
 
+from gage_eval.cli import pipe_safe
 from gage_eval.errors import GageError, RunInterrupted
 
 # rich_markup_mode=None: plain click help, which wraps every option name and text; rich panels cut long option
@@ -73,6 +74,7 @@ def expand_multi_value(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     _register()
+    pipe_safe.install()
     _graceful_sigterm()
     _short_warnings()
     try:

@@ -54,3 +54,13 @@ class PipeSafeStdout:
     @property
     def encoding(self) -> str:
         return getattr(self.stream, "encoding", "utf-8")
+
+    def __getattr__(self, name: str) -> object:  # errors, buffer, … of the wrapped stream
+        return getattr(self.stream, name)
+
+
+def install() -> None:
+    """Every verb's printing survives an early-closing reader (`gage run … | head -1`): its exit status is the
+    run's, not a broken pipe's."""
+    if not isinstance(sys.stdout, PipeSafeStdout) and sys.stdout is not None:
+        sys.stdout = PipeSafeStdout(sys.stdout)  # type: ignore[assignment]
