@@ -167,3 +167,18 @@ async def test_score_judge_takes_the_last_rating_within_the_scale(tmp_path: Path
     assert second.summary["metrics"]["judge_score"]["value"] == 7.0
     row = read_jsonl(second.run_dir / "samples.jsonl")[0]
     assert row["judge_output"]["judge_attempts"] == 2
+
+
+def test_judge_question_defaults_to_the_evaluated_question_not_the_few_shot_prompt() -> None:
+    """A few-shot chat prompt's earlier user turns are worked examples: a judge given no `question` field sees
+    only the last user turn (the question the answer replies to), never the glued prompt."""
+    from gage_eval.sample import Sample
+
+    sample = Sample.model_validate({"id": "s1", "messages": [
+        {"role": "system", "content": "Answer briefly."},
+        {"role": "user", "content": "What is 1+1?"}, {"role": "assistant", "content": "2"},
+        {"role": "user", "content": "What is the capital of France?"}]})
+    sample.inputs["prompt"] = "\n".join(["Answer briefly.", "What is 1+1?", "What is the capital of France?"])
+    assert sample.evaluated_question() == "What is the capital of France?"
+    sample.inputs["prompt"] = "Q: What is the capital of France?\nA:"  # the dataset's own prompt wins
+    assert sample.evaluated_question() == "Q: What is the capital of France?\nA:"

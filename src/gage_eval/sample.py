@@ -54,6 +54,19 @@ class Sample(BaseModel):
             return prompt
         return "\n".join(m.text() for m in self.messages if m.role in ("system", "user"))
 
+    def evaluated_question(self) -> str:
+        """The question the answer replies to, as a judge should see it: the last user turn. In a few-shot chat
+        prompt the earlier user turns are worked examples; showing them would put questions nobody is answering
+        in front of the judge. A system prompt is the model's instruction, not the question. `inputs.prompt` is
+        used only when the dataset set it to something of its own: the preprocessor otherwise fills it with
+        every system and user turn glued together."""
+        users = [m for m in self.messages if m.role == "user"]
+        prompt = self.inputs.get("prompt")
+        glued = "\n".join(m.text() for m in self.messages if m.role in ("system", "user"))
+        if isinstance(prompt, str) and (prompt != glued or not users):
+            return prompt
+        return users[-1].text() if users else ""
+
 
 def append_predict_result(sample: Sample, output: PredictResult | dict[str, Any]) -> PredictResult:
     result = output if isinstance(output, PredictResult) else PredictResult.model_validate(output)

@@ -170,7 +170,7 @@ class HumanJudge(RoleAdapter):
                  str(read_field(self.fields["model_b"], sample, output, "model_b")))
         swapped = random.Random(f"{self.seed}\x00{sample.id}").random() < 0.5
         loop = asyncio.get_running_loop()
-        item = PendingPair(sample.id, sample.prompt_text(), b if swapped else a, a if swapped else b, swapped,
+        item = PendingPair(sample.id, sample.evaluated_question(), b if swapped else a, a if swapped else b, swapped,
                            loop.create_future(), loop)
         self.queue.add(item)
         started = time.monotonic()

@@ -22,20 +22,6 @@ class RunOutputs:
     failed: int = 0
 
 
-def evaluated_question(sample: Sample) -> str:
-    """The question the answer replies to, as the judge should see it: the last user turn. In a few-shot chat
-    prompt the earlier user turns are worked examples (their answers are the assistant turns between them);
-    showing them would put questions nobody is answering in front of the judge. A system prompt is the model's
-    instruction, not the question. `inputs.prompt` is used only when the dataset set it to something of its
-    own: the preprocessor otherwise fills it with every system and user turn glued together."""
-    users = [m for m in sample.messages if m.role == "user"]
-    prompt = sample.inputs.get("prompt")
-    glued = "\n".join(m.text() for m in sample.messages if m.role in ("system", "user"))
-    if isinstance(prompt, str) and (prompt != glued or not users):
-        return prompt
-    return users[-1].text() if users else ""
-
-
 def load_run_outputs(name: str, run_dir: Path, where: str = "models") -> RunOutputs:
     samples = Path(run_dir) / "samples.jsonl"
     if not samples.exists():
@@ -53,7 +39,7 @@ def load_run_outputs(name: str, run_dir: Path, where: str = "models") -> RunOutp
             out.failed += 1
             continue
         out.answers[key] = str(answer)
-        out.questions[key] = evaluated_question(Sample.model_validate(sample)) if sample else ""
+        out.questions[key] = Sample.model_validate(sample).evaluated_question() if sample else ""
         if sample.get("label") is not None:
             out.references[key] = sample["label"]
     if not out.answers:

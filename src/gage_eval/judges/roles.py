@@ -58,7 +58,7 @@ class PairwiseJudge(_VerdictJudge):
     async def execute(self, payload: dict[str, Any]) -> dict[str, Any]:
         sample: Sample = payload["sample"]
         output = payload.get("model_output") or {}
-        question = self.field("question", sample, output, sample.prompt_text())
+        question = self.field("question", sample, output, sample.evaluated_question())
         a = str(self.field("answer_a", sample, output, "") or "")
         b = str(self.field("answer_b", sample, output, "") or "")
         reference = self.field("reference", sample, output)
@@ -112,7 +112,7 @@ class BinaryJudge(_VerdictJudge):
         output = payload.get("model_output") or {}
         # Every configured field is a prompt variable (e.g. TruthfulQA's correct/incorrect answer lists).
         variables = {name: self.field(name, sample, output) for name in self.fields}
-        variables.update(question=self.field("question", sample, output, sample.prompt_text()),
+        variables.update(question=self.field("question", sample, output, sample.evaluated_question()),
                          answer=str(self.field("answer", sample, output, "") or ""))
         result = await self.ask(sample, parse_binary, **variables)
         key = self.output_key
