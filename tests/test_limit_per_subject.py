@@ -105,3 +105,49 @@ def test_limit_mode_in_quick_mode_and_bad_values(tmp_path: Path) -> None:
     spec = template_spec("mmlu", tmp_path, 0, limit_per=["subject"])
     with pytest.raises(ConfigError, match="limit_per"):
         iter_samples(spec, config_path="datasets[0]")
+
+
+def test_fractional_limit_takes_that_share_of_each_subject_rounded_up_as_lm_eval(tmp_path: Path) -> None:
+    """lm-eval's `--limit 0.3`: `int(math.ceil(len(task.eval_docs) * limit))` documents of each sub-task; here
+    from lm-eval's own helper over each subject's task, and compared context by context."""
+    from lm_eval.evaluator_utils import get_sample_size
+
+    by_subject = mmlu_snapshot(tmp_path / "mmlu")
+    with pytest.raises(SystemExit) as done:
+        main(["eval", "--model", "dummy", "--datasets", "mmlu", "--limit", "0.3",
+              "--dataset-args", json.dumps({"mmlu": {"local_path": str(tmp_path / "mmlu")}}),
+              "--work-dir", str(tmp_path / "runs"), "--run-id", "frac", "--progress", "off"])
+    assert done.value.code in (0, None)
+    records = [json.loads(x) for x in (tmp_path / "runs" / "frac" / "samples.jsonl").read_text().splitlines()]
+    expected = {}
+    for subject, docs in by_subject.items():
+        task = lm_task(f"mmlu/default/mmlu_{subject}.yaml", {"test": docs, "dev": docs})
+        n = get_sample_size(task, 0.3)
+        expected[subject] = [task.fewshot_context(doc, 0) for _, doc in task.doc_iterator(limit=n)]
+    assert sum(map(len, expected.values())) == 6  # ceil(5 x 0.3) = 2 of each of 3 subjects
+    got: dict[str, list[str]] = {}
+    for r in sorted(records, key=lambda r: r["seq"]):
+        got.setdefault(r["sample"]["metadata"]["subject"], []).append(r["sample"]["inputs"]["ll_context"])
+    assert got == expected
+
+
+def test_fractional_limit_in_gage_run_and_bad_limits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from .conftest import pipeline, write_jsonl
+
+    data = write_jsonl(tmp_path / "qa.jsonl", [{"id": f"q{i}", "question": f"q{i}?", "answer": "a"} for i in range(10)])
+    cfg = tmp_path / "cfg.yaml"
+    import yaml
+    cfg.write_text(yaml.safe_dump(pipeline(data)))
+    with pytest.raises(SystemExit) as done:
+        main(["run", str(cfg), "--output-dir", str(tmp_path / "runs"), "--run-id", "r", "--max-samples", "0.25",
+              "--progress", "off"])
+    assert done.value.code == 0
+    ids = [json.loads(x)["sample_id"] for x in (tmp_path / "runs" / "r" / "samples.jsonl").read_text().splitlines()]
+    assert sorted(ids) == ["q0", "q1", "q2"]  # ceil(10 x 0.25)
+    for bad in ("1.5", "-0.2"):
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as done:
+            main(["run", str(cfg), "--output-dir", str(tmp_path / "runs"), "--run-id", "b", "--max-samples", bad])
+        out = capsys.readouterr()
+        assert done.value.code == 2, out
+        assert "--max-samples" in out.out + out.err and "fraction between 0 and 1" in out.out + out.err

@@ -18,7 +18,8 @@ def register(app: typer.Typer) -> None:
         datasets: list[str] = typer.Option([], "--datasets", help="builtin benchmarks (`gage list benchmarks`)"),
         tasks: list[str] = typer.Option([], "--tasks", help="lm-eval's name for --datasets, comma-separated: "
                                         "--tasks arc_easy,gsm8k"),
-        limit: Optional[int] = typer.Option(None, "--limit", help="samples per dataset (>= 1): the first N; on MMLU, "
+        limit: Optional[float] = typer.Option(None, "--limit", help="samples per dataset: N >= 1 (the first N) or a "
+                                              "fraction 0 < x < 1 (that share, rounded up, as lm-eval); on MMLU, "
                                             "CMMLU and C-Eval the first N of each subject, as lm-eval's --limit (see "
                                             "--limit-mode)"),
         limit_mode: Optional[str] = typer.Option(None, "--limit-mode", help="per_subject (default: --limit counts "

@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
         run_id: Optional[str] = typer.Option(None, "--run-id", help="fixed run id; rerunning it resumes"),
         dataset_id: Optional[str] = typer.Option(None, "--dataset-id", help="dataset for single-task runs"),
         concurrency: Optional[int] = typer.Option(None, "--concurrency", help="[env GAGE_EVAL_THREADS]"),
-        max_samples: Optional[int] = typer.Option(None, "--max-samples", help="[env GAGE_EVAL_MAX_SAMPLES]"),
+        max_samples: Optional[float] = typer.Option(None, "--max-samples", help="N >= 1, or a fraction 0 < x < 1 of each dataset [env GAGE_EVAL_MAX_SAMPLES]"),
         prefetch_factor: Optional[int] = typer.Option(None, "--prefetch-factor"),
         max_inflight: Optional[int] = typer.Option(None, "--max-inflight"),
         failure_policy: Optional[str] = typer.Option(None, "--failure-policy",

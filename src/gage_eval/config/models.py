@@ -18,6 +18,35 @@ from gage_eval.config.metric_forms import normalize_metric_entry
 from gage_eval.errors import close_match_hint
 from gage_eval.serving.launch import LaunchConfig
 
+
+
+def _sample_limit(value: object) -> object:
+    """A whole number >= 1, or a fraction in (0, 1) of the dataset (lm-eval's `--limit 0.1`, EvalScope's float
+    limit). 5.0 is 5; 0 and 1.5 are errors."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text)
+        except ValueError:
+            try:
+                value = float(text)
+            except ValueError:
+                raise PydanticCustomError("sample_limit", "expected a whole number >= 1 or a fraction between 0 "
+                                          "and 1, got {value!r}", {"value": value}) from None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value  # left to the int | float schema's own error
+    if isinstance(value, int) and value >= 1 or isinstance(value, float) and 0 < value < 1:
+        return value
+    raise PydanticCustomError("sample_limit", "a sample limit is a whole number >= 1 (the first N) or a fraction "
+                              "between 0 and 1 (that share of the dataset, rounded up), got {value!r}",
+                              {"value": value})
+
+
+# How many samples of a dataset to run: N >= 1, or a fraction in (0, 1) of it.
+SampleLimit = Annotated[int | float, BeforeValidator(_sample_limit)]
+
 StepType = Literal["support", "inference", "judge", "auto_eval", "arena", "report"]
 FailurePolicy = Literal["fail_fast", "graceful", "best_effort"]
 
@@ -156,7 +185,7 @@ class ExecutionSpec(Strict):
     concurrency: int | None = Field(default=None, ge=1)
     prefetch_factor: int | None = Field(default=None, ge=1)
     max_inflight: int | None = Field(default=None, ge=1)
-    max_samples: int | None = Field(default=None, ge=1)  # 0 would run nothing and report "completed"
+    max_samples: SampleLimit | None = None  # 0 would run nothing and report "completed"
     failure_policy: FailurePolicy | None = None
 
 

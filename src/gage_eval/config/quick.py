@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from gage_eval.config.loading import parse_model, validation_to_config_error
 from gage_eval.config.metric_forms import normalize_metric_entry
-from gage_eval.config.models import PipelineConfig
+from gage_eval.config.models import PipelineConfig, SampleLimit
 from gage_eval.config.templates import available_templates, find_template, load_template
 from gage_eval.errors import ConfigError, close_match_hint
 
@@ -47,7 +47,7 @@ class QuickTask(BaseModel):
     template_type: Literal["chat", "completion", "base"] | None = None
     apply_chat_template: bool = False  # lm-eval's --apply_chat_template (with its default fewshot_as_multiturn)
     eval_mode: Literal["auto", "loglikelihood", "generate"] = "auto"
-    limit: int | None = Field(default=None, ge=1)  # 0 would evaluate nothing: --dry-run shows the pipeline
+    limit: SampleLimit | None = None  # N, or a fraction in (0, 1); 0 is refused: --dry-run shows the pipeline
     # per_subject (default): on benchmarks whose template sets params.limit_per (MMLU, CMMLU, C-Eval) the limit
     # counts per subject, as lm-eval's --limit counts per sub-task; total: the first N of the concatenated set.
     limit_mode: Literal["per_subject", "total"] | None = None

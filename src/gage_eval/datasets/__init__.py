@@ -8,6 +8,8 @@ before the first record, so the per-record cost is the JSON parse plus one pydan
 from __future__ import annotations
 
 import itertools
+import math
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -131,7 +133,7 @@ def pool_is_evaluated_split(spec: DatasetSpec, base_dir: Path | None = None) -> 
     return None
 
 
-def _generate(loader: DatasetLoader, preprocessor: BasePreprocessor, max_samples: int | None,
+def _generate(loader: DatasetLoader, preprocessor: BasePreprocessor, max_samples: int | float | None,
               per: str | None = None) -> Iterator[Sample]:
     records: Iterator[tuple[int, tuple[int, dict[str, Any]]]] = enumerate(loader.iter_records())
     if max_samples is not None:
@@ -145,16 +147,35 @@ def _generate(loader: DatasetLoader, preprocessor: BasePreprocessor, max_samples
         raise empty_dataset_error(loader.describe(), loader.cfg("params.path"))
 
 
-def limit_records(records: Iterator[tuple[int, Any]], limit: int, per: str | None) -> Iterator[tuple[int, Any]]:
+def _group_key(record: dict[str, Any], per: str) -> Any:
+    key = record.get(per)
+    return key if isinstance(key, (str, int, float, bool, type(None))) else repr(key)
+
+
+def limit_records(records: Iterator[tuple[int, Any]], limit: int | float, per: str | None
+                  ) -> Iterator[tuple[int, Any]]:
     """The first `limit` records — or, with ``params.limit_per: FIELD``, the first `limit` of each value of that
-    record field (lm-eval's --limit, which counts per sub-task: MMLU's, CMMLU's and C-Eval's subjects)."""
+    record field (lm-eval's --limit, which counts per sub-task: MMLU's, CMMLU's and C-Eval's subjects).
+
+    A fraction (0 < limit < 1) keeps ceil(limit × size) records of the dataset, or of each group, as lm-eval
+    computes it (`int(math.ceil(len(docs) * limit))` per task); the records are read once to count them."""
+    if isinstance(limit, float):
+        items = list(records)
+        sizes = Counter(_group_key(item[1][1], per) if per else None for item in items)
+        quota = {key: math.ceil(size * limit) for key, size in sizes.items()}
+        seen_fraction: Counter[Any] = Counter()
+        for item in items:
+            key = _group_key(item[1][1], per) if per else None
+            if seen_fraction[key] < quota[key]:
+                seen_fraction[key] += 1
+                yield item
+        return
     if per is None:
         yield from itertools.islice(records, limit)
         return
     seen: dict[Any, int] = {}
     for item in records:
-        key = item[1][1].get(per)
-        key = key if isinstance(key, (str, int, float, bool, type(None))) else repr(key)
+        key = _group_key(item[1][1], per)
         if seen.get(key, 0) < limit:
             seen[key] = seen.get(key, 0) + 1
             yield item

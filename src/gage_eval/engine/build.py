@@ -103,7 +103,7 @@ class TaskPlan:
     concurrency: int
     prefetch_factor: int
     max_inflight: int
-    max_samples: int | None
+    max_samples: int | float | None  # a float in (0, 1) is a share of the dataset
     failure_policy: str
     reporting: ReportingSpec | None = None
     metrics: list[Metric] = field(default_factory=list)

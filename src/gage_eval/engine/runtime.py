@@ -252,7 +252,8 @@ class Runtime:
                         resume: Any) -> dict[str, Any]:
         chain = StepChain(plan.steps, adapters, plan.metrics, plan.failure_policy, trace)
         # With params.limit_per (e.g. MMLU's --limit per subject) the total is not known before the data is read.
-        per_group = plan.dataset.params.get("limit_per") is not None
+        # So is a fractional limit's (a share of a dataset whose size is known once it is read).
+        per_group = plan.dataset.params.get("limit_per") is not None or isinstance(plan.max_samples, float)
         stats = LoopStats(plan.task_id, total=None if per_group else plan.max_samples)
         limits = LoopLimits(plan.concurrency, plan.prefetch_factor, plan.max_inflight)
         base_dir = self.settings.base_dir

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gage_eval.config.models import SampleLimit
 from gage_eval.errors import ConfigError
 from gage_eval.run_paths import check_run_id
 
@@ -24,7 +25,7 @@ class RunSettings(BaseModel):
     run_id: str | None = None
     dataset_id: str | None = None
     concurrency: int | None = Field(default=None, ge=1)
-    max_samples: int | None = Field(default=None, ge=1)
+    max_samples: SampleLimit | None = None
     prefetch_factor: int | None = Field(default=None, ge=1)
     max_inflight: int | None = Field(default=None, ge=1)
     failure_policy: Literal["fail_fast", "graceful", "best_effort"] | None = None
@@ -64,7 +65,7 @@ ENV_MAP: dict[str, str] = {
 def check_sample_limit(value: object, option: str) -> None:
     """A limit of 0 samples is refused: it would run nothing and still report "completed" (a typo or an unset
     variable, not a wish). Seeing what would run is what `--dry-run` (gage eval) and `gage validate` are for."""
-    if value is not None and str(value).strip() == "0":
+    if value is not None and str(value).strip() in ("0", "0.0", "0."):
         raise ConfigError(f"{option} 0 would evaluate no samples", path=option,
                           fix=f"give {option} N with N >= 1, or leave it out to evaluate everything; to see the "
                               "compiled pipeline without running use `gage eval ... --dry-run` or `gage validate`")
