@@ -26,8 +26,13 @@ def execute_run(config: Path, flags: dict[str, Any]) -> RunResult:
     from gage_eval.engine.runtime import Runtime
     from gage_eval.engine.settings import settings_from_env_and_flags
 
+    replay_from = flags.pop("replay_from", None)
     settings = settings_from_env_and_flags({**flags, "base_dir": config.resolve().parent})
     cfg, settings = prepare(config, settings)
+    if replay_from is not None:
+        from gage_eval.config.models import ReplaySpec
+
+        cfg = cfg.model_copy(update={"replay": ReplaySpec(run_dir=str(Path(replay_from).resolve()))})
     try:
         with attach_config_file(config):
             result = event_loop.run(Runtime(cfg, settings).run())
@@ -79,6 +84,9 @@ def register(app: typer.Typer) -> None:
                                                    help="serve Prometheus /metrics on 127.0.0.1:PORT during the run"),
         max_failure_rate: Optional[float] = typer.Option(None, "--max-failure-rate", help=MAX_FAILURE_RATE_HELP),
         no_preflight: bool = typer.Option(False, "--no-preflight", help=NO_PREFLIGHT_HELP),
+        replay_from: Optional[Path] = typer.Option(None, "--replay-from", help="take the model's answers "
+                                                   "(inference steps) from this earlier run directory instead of "
+                                                   "calling the model; judges and metrics run as usual"),
     ) -> None:
         """Run an evaluation and write events.jsonl, samples.jsonl and summary.json."""
         result = execute_run(config, {
@@ -87,5 +95,5 @@ def register(app: typer.Typer) -> None:
             "failure_policy": failure_policy, "use_cache": use_cache or None, "progress": progress,
             "gpus": gpus, "cpus": cpus, "model_path": model_path, "sample_events": sample_events or None,
             "metrics_port": metrics_port, "max_failure_rate": max_failure_rate,
-            "preflight": False if no_preflight else None})
+            "preflight": False if no_preflight else None, "replay_from": replay_from})
         raise typer.Exit(exit_code_for(result))

@@ -204,6 +204,17 @@ class TaskSpec(ExecutionSpec):
     reporting: ReportingSpec | None = None
 
 
+class ReplaySpec(Strict):
+    """Take these steps' outputs from an earlier run's samples.jsonl instead of calling their models.
+
+    Splits generation from scoring: answers are generated while the model's server is up, then judged and scored
+    later with no server of that model (gage sweep). Adapters used only by replayed steps, and their backends,
+    are not built, so nothing connects to the model (no pre-flight, no launched server)."""
+
+    run_dir: str  # the run directory holding samples.jsonl (relative paths: to the config file)
+    steps: list[Literal["inference", "arena"]] = Field(default_factory=lambda: ["inference"], min_length=1)
+
+
 class SummaryGeneratorSpec(Strict):
     name: str
     params: dict[str, Any] = Field(default_factory=dict)
@@ -234,6 +245,7 @@ class PipelineConfig(Strict):
         default_factory=list)
     observability: ObservabilitySpec = Field(default_factory=ObservabilitySpec)
     execution: RunExecutionSpec = Field(default_factory=RunExecutionSpec)
+    replay: ReplaySpec | None = None
 
 
 class TemplateMetadata(BaseModel):

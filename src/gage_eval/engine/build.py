@@ -44,7 +44,11 @@ def used_backend_specs(cfg: PipelineConfig) -> list[tuple[str, str, BackendSpec]
     specs: list[tuple[str, str, Any]] = [(b.backend_id or "", f"backends[{i}]", b) for i, b in enumerate(cfg.backends)]
     specs += [(f"inline:{a.adapter_id}", f"role_adapters[{i}].backend", a.backend)
               for i, a in enumerate(cfg.role_adapters) if a.backend is not None]
-    used = {a.backend_id for a in cfg.role_adapters if a.backend_id} | {k for k, _, _ in specs if k.startswith("inline:")}
+    from gage_eval.engine.replay import replayed_only_adapters
+
+    replayed = replayed_only_adapters(cfg)  # their outputs come from an earlier run: no model to reach
+    live = [a for a in cfg.role_adapters if a.adapter_id not in replayed]
+    used = {a.backend_id for a in live if a.backend_id} | {f"inline:{a.adapter_id}" for a in live if a.backend}
     return [(key, path, spec) for key, path, spec in specs if key in used]
 
 
@@ -86,8 +90,13 @@ def build_prompts(cfg: PipelineConfig) -> dict[str, PromptTemplate]:
 
 
 def build_adapters(cfg: PipelineConfig, resources: RoleResources) -> dict[str, RoleAdapter]:
+    from gage_eval.engine.replay import replayed_only_adapters
+
     adapters: dict[str, RoleAdapter] = {}
+    replayed = replayed_only_adapters(cfg)
     for i, spec in enumerate(cfg.role_adapters):
+        if spec.adapter_id in replayed:
+            continue
         cls = registry.get("roles", spec.role_type, config_path=f"role_adapters[{i}].role_type")
         adapters[spec.adapter_id] = cls(spec, resources, f"role_adapters[{i}]")
     return adapters

@@ -33,6 +33,7 @@ from gage_eval.engine.failures import (
     settle_status,
 )
 from gage_eval.engine.model_call import ModelCaller
+from gage_eval.engine.replay import ReplaySource
 from gage_eval.engine.preflight import preflight_backends
 from gage_eval.engine.response_cache import ResponseCache
 from gage_eval.engine.resume import load_and_compact
@@ -147,6 +148,7 @@ class Runtime:
         self.exporter: MetricsExporter | None = None
         self._callers: dict[str, ModelCaller] = {}
         self.preflight_warnings: list[str] = []
+        self.replay: ReplaySource | None = None
         self.queue_gauge = Gauge("queue_depth")
         self.inflight_gauge = Gauge("inflight")
 
@@ -195,8 +197,13 @@ class Runtime:
         task_reports: list[dict[str, Any]] = []
         status, error = COMPLETED, None
         servers = contextlib.AsyncExitStack()  # managed model servers (backends[].launch), stopped in `finally`
+        self.replay = None
         try:
             plans = plan_tasks(cfg, settings)
+            if cfg.replay is not None:
+                self.replay = ReplaySource(cfg.replay, settings.base_dir)
+                servers.callback(self.replay.close)
+                trace.emit("replay", self.replay.describe())
             endpoints = await start_launched_servers(cfg, settings, self.run_dir / "logs", servers)
             callers = self._callers = build_callers(cfg, settings, cache, endpoints)
             if _pick(settings.preflight, cfg.execution.preflight, True):
@@ -250,7 +257,7 @@ class Runtime:
 
     async def _run_task(self, plan: Any, adapters: dict[str, Any], writer: SamplesWriter, trace: EventTrace,
                         resume: Any) -> dict[str, Any]:
-        chain = StepChain(plan.steps, adapters, plan.metrics, plan.failure_policy, trace)
+        chain = StepChain(plan.steps, adapters, plan.metrics, plan.failure_policy, trace, self.replay)
         # With params.limit_per (e.g. MMLU's --limit per subject) the total is not known before the data is read.
         # So is a fractional limit's (a share of a dataset whose size is known once it is read).
         per_group = plan.dataset.params.get("limit_per") is not None or isinstance(plan.max_samples, float)
@@ -334,6 +341,9 @@ class Runtime:
             "run": {"run_id": self.run_id, "status": status, "error": error, **verdict,
                     "preflight_warnings": self.preflight_warnings, "config_name": self.cfg.metadata.name,
                     "template": extra.get("template"), "templates": extra.get("templates"),
+                    # the run evaluates this checkpoint step (gage sweep; `gage view` plots score vs step)
+                    **({"checkpoint_step": extra["checkpoint_step"]} if "checkpoint_step" in extra else {}),
+                    **({"replay": self.replay.describe()} if self.replay is not None else {}),
                     "results_digest": digest, "started_at": started.isoformat(timespec="seconds"),
                     "resources": {"gpus": self.settings.gpus, "cpus": self.settings.cpus,
                                   "model_path": self.settings.model_path},

@@ -45,6 +45,10 @@ class RunSettings(BaseModel):
     max_failure_rate: float | None = Field(default=None, ge=0, le=1)  # None: execution.max_failure_rate, else 0
     metrics_port: int | None = Field(default=None, ge=0, le=65535)  # Prometheus /metrics during the run
     base_dir: Path | None = None  # directory of the config file, for relative dataset paths
+    # backend id -> base URL of its `launch:` server, already started by the caller (gage sweep keeps one server
+    # per checkpoint up across several runs): the run uses it instead of starting its own. Where the server runs
+    # is not part of the results, so the run directory still resumes when the port changes.
+    running_servers: dict[str, str] = Field(default_factory=dict)
     summary_generators: list[str] = Field(default_factory=list)
     secrets: dict[str, str] = Field(default_factory=dict, repr=False, exclude=True)
 

@@ -72,6 +72,10 @@ async def start_launched_servers(cfg: PipelineConfig, settings: RunSettings, log
     """Start every used backend's `launch:` server; return the config entries (base_url, model) per caller key."""
     endpoints: dict[str, dict[str, Any]] = {}
     for plan in launch_plans(cfg, settings):
+        running = settings.running_servers.get(plan.key)
+        if running:  # started by the caller for several runs (gage sweep), stopped by it too
+            endpoints[plan.key] = {**plan.entry, "base_url": running}
+            continue
         server = ManagedServer(plan.launch, name=re.sub(r"[^\w.-]", "_", plan.key) or "model", log_dir=log_dir,
                                config_path=f"{plan.path}.launch")
         await stack.enter_async_context(server)

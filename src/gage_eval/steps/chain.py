@@ -15,13 +15,21 @@ from gage_eval.steps.context import StepContext
 
 class StepChain:
     def __init__(self, steps: list[StepSpec], adapters: dict[str, RoleAdapter], metrics: list[Metric],
-                 failure_policy: str, trace: Any = None) -> None:
+                 failure_policy: str, trace: Any = None, replay: Any = None) -> None:
         self.metrics = metrics
         self.failure_policy = failure_policy
         self.trace = trace
-        self._plan = [(spec.step, registry.get("pipeline_steps", spec.step),
-                       adapters[spec.adapter_id] if spec.adapter_id else None)
-                      for spec in steps if spec.step != "report"]
+        self._plan = []
+        predict_steps = 0  # the n-th inference/arena step replays the n-th recorded predict_result
+        for spec in steps:
+            if spec.step == "report":
+                continue
+            if replay is not None and spec.step in replay.steps:
+                self._plan.append((spec.step, replay.step(predict_steps), None))
+            else:
+                self._plan.append((spec.step, registry.get("pipeline_steps", spec.step),
+                                   adapters[spec.adapter_id] if spec.adapter_id else None))
+            predict_steps += spec.step in ("inference", "arena")
 
     async def run(self, ctx: StepContext) -> StepContext:
         for name, step, adapter in self._plan:
