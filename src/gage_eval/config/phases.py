@@ -21,14 +21,14 @@ def _step_lists(pipeline: dict[str, Any]) -> list[list[dict[str, Any]]]:
     return lists
 
 
-def generate_only(pipeline: dict[str, Any]) -> dict[str, Any]:
-    """The pipeline (a config dict) reduced to its answer-producing steps, with no metrics or judges."""
+def generate_only(pipeline: dict[str, Any], keep: tuple[str, ...] = GENERATE_STEPS) -> dict[str, Any]:
+    """The pipeline (a config dict) reduced to its answer-producing steps (`keep`), with no metrics or judges."""
     out = copy.deepcopy(pipeline)
     if (out.get("custom") or {}).get("steps"):
-        out["custom"]["steps"] = [s for s in out["custom"]["steps"] if s.get("step") in GENERATE_STEPS]
+        out["custom"]["steps"] = [s for s in out["custom"]["steps"] if s.get("step") in keep]
     for task in out.get("tasks") or []:
         if task.get("steps") is not None:
-            task["steps"] = [s for s in task["steps"] if s.get("step") in GENERATE_STEPS]
+            task["steps"] = [s for s in task["steps"] if s.get("step") in keep]
         task["metric_overrides"] = []
     used_adapters = {s.get("adapter_id") or s.get("role_ref") for steps in _step_lists(out) for s in steps}
     out["role_adapters"] = [a for a in out.get("role_adapters") or [] if a["adapter_id"] in used_adapters]

@@ -1,0 +1,1 @@
+"""`gage sweep`: evaluate every checkpoint of a training run (see driver.py)."""
