@@ -27,7 +27,7 @@ def judge_script(body: dict[str, Any]) -> str:
     return "[[YES]]"
 
 
-def write_datasets(root: Path, n: int = 3) -> dict[str, dict[str, Any]]:
+def write_datasets(root: Path, n: int = 3, n_alpaca: int = 12) -> dict[str, dict[str, Any]]:
     """Local copies of every template the sweep runs (except LiveBench); returns --dataset-args."""
     root.mkdir(parents=True, exist_ok=True)
     ifeval = [{"key": i, "prompt": f"Write about topic {i} in lowercase letters only.",
@@ -40,7 +40,7 @@ def write_datasets(root: Path, n: int = 3) -> dict[str, dict[str, Any]]:
            "mc1_targets": {"choices": ["Not always.", "Always."], "labels": [1, 0]},
            "mc2_targets": {"choices": ["Not always.", "Often.", "Always."], "labels": [1, 1, 0]}} for i in range(n)]
     alpaca = [{"instruction": f"Instruction {i}: describe a river.", "output": "word " * (2 + i),
-               "generator": "gpt4_turbo", "dataset": "helpful_base"} for i in range(n)]
+               "generator": "gpt4_turbo", "dataset": "helpful_base"} for i in range(n_alpaca)]
     (root / "alpaca_eval_gpt4_baseline.json").write_text(json.dumps(alpaca))
     return {"ifeval": {"local_path": str(write_jsonl(root / "ifeval.jsonl", ifeval))},
             "truthfulqa_gen": {"local_path": str(write_jsonl(root / "tqa_gen.jsonl", tqa))},

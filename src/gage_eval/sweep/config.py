@@ -53,7 +53,7 @@ class BenchmarkSettings(_Strict):
 
 class ServeSettings(_Strict):
     server: str = "vllm"  # vllm | sglang | tgi | gage, or a command template with {model_path} and {port}
-    port: int = Field(default=8001, ge=1, le=65535)
+    port: int = Field(default=8001, ge=0, le=65535)  # 0: a free port for each server
     gpu_mem: float = Field(default=0.85, gt=0, le=1)
     tp_size: int = Field(default=1, ge=1)
     max_model_len: int | None = Field(default=None, ge=1)

@@ -105,7 +105,7 @@ class Sweep:
 
     def _check_port(self) -> None:
         port = self.opts.serve.port
-        if not port_in_use("127.0.0.1", port):
+        if port == 0 or not port_in_use("127.0.0.1", port):
             return
         # The server of a sweep that was killed a moment ago may still be shutting down (it gets SIGTERM when
         # its parent dies): wait for that one, and only that one.
@@ -145,6 +145,8 @@ class Sweep:
         with _sweep_lock(self.root):
             self.state["started_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
             self.check()
+            if self.opts.phase == "all" and any(b.judged for b in self.benches):
+                await self.check_judge()  # a judge that is down is found now, not after hours of generation
             self.progress.start()
             try:
                 if self.opts.phase in ("generate", "all"):
@@ -190,7 +192,7 @@ class Sweep:
         serve = self.opts.serve
         preset = serve.server if serve.server in PRESETS else None
         launch = LaunchConfig(preset=preset, command=None if preset else serve.server, model_path=model.source,
-                              port=serve.port, served_model_name=model.name, ready_timeout_s=serve.ready_timeout_s,
+                              port=serve.port or "auto", served_model_name=model.name, ready_timeout_s=serve.ready_timeout_s,
                               gpu_memory_utilization=serve.gpu_mem if preset in ("vllm", "sglang", "tgi") else None,
                               tensor_parallel_size=serve.tp_size if preset in ("vllm", "sglang", "tgi") else None,
                               max_model_len=serve.max_model_len, args=list(serve.args), env=dict(serve.env))
