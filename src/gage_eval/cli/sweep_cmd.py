@@ -56,7 +56,7 @@ def _apply_benchmark_flags(opts: Any, dataset_args: dict[str, Any], release: str
 
 def _print_outcome(state: dict[str, Any], root: Path) -> int:
     failed = [n for n, m in state.get("models", {}).items() if m.get("status") == "server_failed"]
-    unit_failures = [f"{u['model']}/{u['benchmark']} {phase}: {info.get('status')}"
+    unit_failures = [f"{u['model']}/{u['benchmark']} {phase}: {u[phase].get('status')}"
                      for u in state.get("units", {}).values() for phase in ("generate", "evaluate")
                      if isinstance(u.get(phase), dict) and u[phase].get("status") in ("failed", "interrupted")]
     typer.echo((root / "leaderboard.md").read_text(encoding="utf-8") if (root / "leaderboard.md").exists() else "")
