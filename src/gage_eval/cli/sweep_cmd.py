@@ -38,11 +38,15 @@ def _apply_benchmark_flags(opts: Any, dataset_args: dict[str, Any], release: str
     if not benches:
         raise ConfigError("no benchmark is selected", path="--benchmarks",
                           fix=f"choose from {', '.join(benchmarks.names())}")
+    every = {t: n for n in benchmarks.names() for t in (*benchmarks.get(n).templates,
+                                                       *benchmarks.get(n).loglikelihood_templates)}
     by_template = {t: b.name for b in benches for t in (*b.templates, *b.loglikelihood_templates)}
     for template, args in dataset_args.items():
+        if template not in every:
+            raise ConfigError(f"--dataset-args names '{template}', which no sweep benchmark runs",
+                              path=f"--dataset-args.{template}", fix=f"known templates: {', '.join(every)}")
         if template not in by_template:
-            raise ConfigError(f"--dataset-args names '{template}', which no selected benchmark runs",
-                              path=f"--dataset-args.{template}", fix=f"known templates: {', '.join(by_template)}")
+            continue  # its benchmark is not selected this time
         settings = opts.benchmarks[by_template[template]]
         settings.dataset_args[template] = {**settings.dataset_args.get(template, {}), **args}
     if "livebench" in opts.benchmarks:
