@@ -36,16 +36,22 @@ class Headline:
     key: str  # column of leaderboard.csv: <benchmark>/<name>
     label: str
     task: str  # task id in the run
-    metric: str  # per-sample metric: the score's mean, and the values the paired test compares
+    metric: str  # the task metric read from summary.json
     read: Callable[[dict[str, Any]], Score] | None = None  # a summary-level figure (e.g. AlpacaEval's LC win rate)
+    sample_metric: str | None = None  # per-sample values the paired test compares (default: metric)
+    scale: float = 100.0  # to percent: 100 for a fraction, 1 for a metric already on a 0-100 scale
+
+    @property
+    def paired_metric(self) -> str:
+        return self.sample_metric or self.metric
 
     def score(self, summary: dict[str, Any]) -> Score:
         if self.read is not None:
             return self.read(summary)
-        return task_metric(summary, self.task, self.metric)
+        return task_metric(summary, self.task, self.metric, self.scale)
 
 
-def task_metric(summary: dict[str, Any], task: str, metric: str) -> Score:
+def task_metric(summary: dict[str, Any], task: str, metric: str, scale: float = 100.0) -> Score:
     for t in summary.get("tasks") or []:
         if t.get("task_id") == task:
             agg = (t.get("metrics") or {}).get(metric) or {}
@@ -53,7 +59,7 @@ def task_metric(summary: dict[str, Any], task: str, metric: str) -> Score:
             if value is None:
                 return Score(None)
             low, high = (ci if ci and None not in ci else (None, None))
-            return Score(100 * value, None if low is None else 100 * low, None if high is None else 100 * high,
+            return Score(scale * value, None if low is None else scale * low, None if high is None else scale * high,
                          agg.get("count"))
     return Score(None)
 
@@ -67,25 +73,6 @@ def _alpaca_lc(summary: dict[str, Any]) -> Score:
     if se is None:
         return Score(value, n=lc.get("annotated"))
     return Score(value, max(0.0, value - Z95 * se), min(100.0, value + Z95 * se), lc.get("annotated"))
-
-
-def _livebench_overall(summary: dict[str, Any]) -> Score:
-    """LiveBench's leaderboard figure: the mean over categories of each category's mean task score, from the
-    benchmark's summary section when it reports one, else the mean per-sample score."""
-    sections = summary.get("summary_generators") or {}
-    section = next((v for k, v in sections.items() if k.startswith("livebench") and isinstance(v, dict)), None)
-    if section:
-        value = next((section[k] for k in ("overall", "average", "global_average") if
-                      isinstance(section.get(k), (int, float))), None)
-        if value is not None:
-            scale = 100.0 if value <= 1.0 else 1.0
-            n = summary.get("sample_count")
-            return Score(value * scale, n=n)
-    for name in ("score", "livebench_score", "acc", "accuracy"):
-        score = task_metric(summary, "livebench", name)
-        if score.value is not None:
-            return score
-    return Score(None)
 
 
 @dataclass(frozen=True)
@@ -182,5 +169,10 @@ register(SweepBenchmark(
 register(SweepBenchmark(
     "livebench", ("livebench",), dataset_args=_livebench_args,
     description="LiveBench: ground-truth scored categories; the average over categories",
-    headlines=(Headline("livebench/average", "LiveBench average", "livebench", "score", read=_livebench_overall),),
+    # The benchmark's own aggregates, on LiveBench's 0-100 scale: overall = mean of categories, a category = mean
+    # of its tasks; the paired test compares per-question scores.
+    headlines=(Headline("livebench/overall", "LiveBench overall", "livebench", "livebench_overall",
+                        sample_metric="livebench_score", scale=1.0),
+               *(Headline(f"livebench/{c}", f"LiveBench {c.replace('_', ' ')}", "livebench", f"livebench_{c}",
+                          sample_metric="livebench_score", scale=1.0) for c in LIVEBENCH_CATEGORIES)),
     write_files=files.livebench))

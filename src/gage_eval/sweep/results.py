@@ -108,8 +108,8 @@ def best_vs_last(root: Path, rows: list[ModelRow], bench: SweepBenchmark) -> Bes
                         last.scores[headline.key].value or 0.0)
     if best is last:
         return result
-    a = sample_values(root / "runs" / f"{best.name}__{bench.name}", headline.task, headline.metric)
-    b = sample_values(root / "runs" / f"{last.name}__{bench.name}", headline.task, headline.metric)
+    a = sample_values(root / "runs" / f"{best.name}__{bench.name}", headline.task, headline.paired_metric)
+    b = sample_values(root / "runs" / f"{last.name}__{bench.name}", headline.task, headline.paired_metric)
     shared = sorted(set(a) & set(b))
     if not shared:
         return result
