@@ -50,7 +50,8 @@ def _checkpoints(root: Path) -> Path:
 
 
 def _livebench(root: Path) -> dict[str, Any]:
-    math_q = [{"question_id": f"m{i}", "category": "math", "task": "math_comp", "ground_truth": "B",
+    math_q = [{"question_id": f"m{i}", "category": "math", "task": "math_comp", "subtask": "amc_2023",
+               "ground_truth": "B",
                "turns": [f"Problem {i}: pick the answer and write it five times, e.g. BBBBB."],
                "livebench_release_date": "2024-06-24"} for i in range(2)]
     reasoning_q = [{"question_id": f"r{i}", "category": "reasoning", "task": "web_of_lies_v2",

@@ -54,7 +54,10 @@ class BestVsLast:
         if self.p_value is None:
             return f"best {self.best} vs last {self.last}: no shared samples to test"
         verdict = "significantly better" if self.significant else "not significantly better"
-        return (f"best {self.best} vs last {self.last}: {self.diff:+.1f} points on {self.n_paired} shared samples, "
+        what = f" of per-sample {self.headline.paired_metric}" if (self.headline.read or
+                                                                   self.headline.sample_metric) else ""
+        return (f"best {self.best} vs last {self.last}: {self.diff:+.1f} points{what} on {self.n_paired} shared "
+                "samples, "
                 f"p = {self.p_value:.3g} ({self.test}): {verdict} (α = {ALPHA})")
 
 
