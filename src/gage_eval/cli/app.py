@@ -18,7 +18,7 @@ def _register() -> None:
     if app.registered_commands:  # idempotent: main() may be called more than once in a process (tests, API)
         return
     from gage_eval.cli import (arena_cmd, config_cmds, eval_cmd, perf_cmd, registry_cmds, run_cmd, serve_cmd,
-                               sweep_cmd, view_cmds)
+                               swebench_cmd, sweep_cmd, view_cmds)
 
     run_cmd.register(app)
     eval_cmd.register(app)
@@ -29,6 +29,7 @@ def _register() -> None:
     registry_cmds.register(app)
     serve_cmd.register(app)
     sweep_cmd.register(app)
+    swebench_cmd.register(app)
 
 
 def report_error(exc: GageError) -> int:

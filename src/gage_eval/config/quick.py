@@ -24,7 +24,7 @@ API_KEY_ENV = "GAGE_QUICK_API_KEY"  # a name in settings.secrets, filled from --
 # EvalScope's dataset_args keys -> where they go in our dataset spec.
 _DATASET_ARG_KEYS = ("few_shot_num", "few_shot_random", "few_shot_seed", "local_path", "dataset_dir", "split",
                      "subset", "subset_list", "few_shot_path", "system_prompt", "style", "eval_mode",
-                     "preprocess_kwargs")
+                     "preprocess_kwargs", "adapter_params")
 _GENERIC_PREPROCESS = (None, "default", "multi_choice")  # the others are benchmark preprocessors (take `style`)
 _GENERATION_ALIASES = {"max_new_tokens": "max_tokens", "max_length": "max_tokens"}
 
@@ -255,6 +255,31 @@ def _apply_dataset_args(ds: dict[str, Any], args: dict[str, Any], where: str) ->
         params.pop("preprocess_kwargs")
 
 
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _apply_adapter_params(adapters: list[dict[str, Any]], given: Any, where: str) -> None:
+    """`adapter_params: {ADAPTER_ID: {params}}`: deep-merged into the template's role adapters' params (e.g. a
+    judge implementation and its settings), by the template's own adapter ids."""
+    if given is None:
+        return
+    ids = [a["adapter_id"] for a in adapters]
+    if not isinstance(given, dict) or not all(isinstance(v, dict) for v in given.values()):
+        raise ConfigError("adapter_params must map adapter ids to params", path=where,
+                          fix='e.g. {"judge": {"implementation": "swebench_local"}}; this template\'s adapters: '
+                              + ", ".join(ids))
+    for adapter_id, params in given.items():
+        if adapter_id not in ids:
+            raise ConfigError(f"this template has no adapter '{adapter_id}'", path=f"{where}.{adapter_id}",
+                              fix=close_match_hint(adapter_id, ids, label="its adapters"))
+        adapter = next(a for a in adapters if a["adapter_id"] == adapter_id)
+        adapter["params"] = _deep_merge(adapter.get("params") or {}, params)
+
+
 def _local_copy(root: str | None, name: str, ds: dict[str, Any]) -> str | None:
     """EvalScope's dataset_dir: a benchmark's local copy sits at <root>/<name> or <root>/<hub id>."""
     if not root:
@@ -366,6 +391,7 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
         if local:
             ds.setdefault("params", {})["path"] = local
     _apply_dataset_args(ds, args, f"dataset_args.{name}")
+    _apply_adapter_params(adapters, args.get("adapter_params"), f"dataset_args.{name}.adapter_params")
     dut = duts[0]
     params = dut.setdefault("params", {})
     prompt_format = _prompt_format(task, backend)

@@ -136,6 +136,9 @@ def pool_is_evaluated_split(spec: DatasetSpec, base_dir: Path | None = None) -> 
 def _generate(loader: DatasetLoader, preprocessor: BasePreprocessor, max_samples: int | float | None,
               per: str | None = None) -> Iterator[Sample]:
     records: Iterator[tuple[int, tuple[int, dict[str, Any]]]] = enumerate(loader.iter_records())
+    keep = getattr(preprocessor, "keep", None)
+    if keep is not None:  # a selection of the dataset (e.g. SWE-bench instance ids), made before any limit
+        records = (item for item in records if keep(item[1][1]))
     if max_samples is not None:
         records = limit_records(records, max_samples, per)
     transform = preprocessor.transform

@@ -56,6 +56,7 @@ from gage_eval.report.summary import (
     write_json_atomic,
 )
 from gage_eval.roles.base import RoleResources
+from gage_eval.roles.dock_roles import accepts_run_dir
 from gage_eval.run_paths import auto_run_id, check_run_id, ensure_writable_dir
 from gage_eval.serving.engine_hook import start_launched_servers
 from gage_eval.steps.chain import StepChain
@@ -327,8 +328,10 @@ class Runtime:
             # told apart by its task.
             key = name if counts[name] == 1 or "task_id" not in params else f"{name}:{params['task_id']}"
             if key not in generators or params:
-                generators[key] = registry.get("summary_generators", name, config_path="summary_generators")(
-                    **params)
+                factory = registry.get("summary_generators", name, config_path="summary_generators")
+                if accepts_run_dir(factory):  # sections that write files of their own (predictions.jsonl)
+                    params = {**params, "run_dir": self.run_dir}
+                generators[key] = factory(**params)
         aggs = {r["task_id"]: r["aggregations"] for r in task_reports}
         body = aggregate_samples(self.run_dir / "samples.jsonl", aggs, generators)
         tasks = [{**{k: v for k, v in r.items() if k != "aggregations"}, **body["tasks"].get(r["task_id"], {})}

@@ -1,12 +1,20 @@
 """Dock-style adapters that select an implementation from the registry (spec §3.2.2.1)."""
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from gage_eval.config.models import RoleAdapterSpec
 from gage_eval.errors import ConfigError
 from gage_eval.registry import registry
 from gage_eval.roles.base import RoleAdapter, RoleResources, ensure_async
+
+
+def accepts_run_dir(factory: Any) -> bool:
+    try:
+        return "run_dir" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 class _ImplementationAdapter(RoleAdapter):
@@ -21,8 +29,11 @@ class _ImplementationAdapter(RoleAdapter):
                               path=f"{config_path}.params.implementation",
                               fix=f"name an entry of kind '{self.impl_kind}' (see `gage list {self.impl_kind}`)")
         impl_cls = registry.get(self.impl_kind, name, config_path=f"{config_path}.params.implementation")
+        params = dict(spec.params.get("implementation_params", {}))
+        if accepts_run_dir(impl_cls):  # implementations that keep per-sample files (logs, repo caches) in the run
+            params.setdefault("run_dir", resources.run_dir)
         try:
-            self._impl = impl_cls(**spec.params.get("implementation_params", {}))
+            self._impl = impl_cls(**params)
         except TypeError as exc:
             raise ConfigError(f"implementation '{name}' rejected its params: {exc}",
                               path=f"{config_path}.params.implementation_params",
