@@ -73,6 +73,10 @@ def register(app: typer.Typer) -> None:
         serve: Optional[str] = typer.Option(None, "--serve", help="start a server for the --model checkpoint and "
                                             "evaluate it over HTTP: gage | vllm | sglang | tgi, or a command "
                                             "template with {model_path} and {port}; stopped at the end"),
+        livebench_release: Optional[str] = typer.Option(None, "--livebench-release", help="LiveBench release "
+                                                        "(YYYY-MM-DD, e.g. 2024-11-25; latest (default): questions "
+                                                        "never removed; all): questions released by then and not "
+                                                        "removed by then, as LiveBench's --livebench-release-option"),
         serve_args: Optional[str] = typer.Option(None, "--serve-args", help="launch settings, k=v,... or JSON: "
                                                  "port, ready_timeout_s, gpu_memory_utilization, "
                                                  "tensor_parallel_size, max_model_len, args, env"),
@@ -91,6 +95,7 @@ def register(app: typer.Typer) -> None:
             "eval_mode": eval_mode, "api_url": api_url, "model_id": model_id, "eval_type": eval_type,
             "eval_batch_size": eval_batch_size, "use_cache": use_cache, "work_dir": work_dir, "run_id": run_id,
             "seed": seed, "timeout": timeout, "serve": serve, "serve_args": parse_kv(serve_args, "--serve-args"),
+            "livebench_release": livebench_release,
             "generation_config": parse_kv(generation_config, "--generation-config"),
             "dataset_args": parse_kv(dataset_args, "--dataset-args"),
             "model_args": parse_kv(model_args, "--model-args"),

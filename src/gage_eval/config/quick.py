@@ -61,6 +61,8 @@ class QuickTask(BaseModel):
     # gage's own: start a server for the checkpoint (a launch preset or a command template) and evaluate over HTTP
     serve: str | None = None
     serve_args: dict[str, Any] = Field(default_factory=dict)  # more launch settings (port, ready_timeout_s, ...)
+    # gage's own: LiveBench's --livebench-release-option (YYYY-MM-DD, latest or all) for the livebench benchmark
+    livebench_release: str | None = None
 
     @field_validator("datasets", mode="before")
     @classmethod
@@ -240,7 +242,7 @@ def _apply_dataset_args(ds: dict[str, Any], args: dict[str, Any], where: str) ->
             raise ConfigError("subset_list must be a non-empty list of subset names", path=f"{where}.subset_list",
                               fix='e.g. {"mmlu": {"subset_list": ["anatomy", "astronomy"]}}')
         known = params.get("subsets")
-        if ds.get("loader") == "hf_hub_subsets":
+        if _reads_subsets(ds.get("loader")):
             unknown = [x for x in chosen if known and x not in known]
             if unknown:
                 raise ConfigError(f"unknown subset '{unknown[0]}'", path=f"{where}.subset_list",
@@ -278,6 +280,15 @@ def _apply_adapter_params(adapters: list[dict[str, Any]], given: Any, where: str
                               fix=close_match_hint(adapter_id, ids, label="its adapters"))
         adapter = next(a for a in adapters if a["adapter_id"] == adapter_id)
         adapter["params"] = _deep_merge(adapter.get("params") or {}, params)
+
+
+def _reads_subsets(loader: Any) -> bool:
+    """Loaders that read a list of subsets in one run (hf_hub_subsets and those built on it, e.g. livebench)."""
+    from gage_eval.registry import registry
+
+    cls = registry.get("dataset_loaders", loader) if isinstance(loader, str) and registry.has(
+        "dataset_loaders", loader) else None
+    return bool(getattr(cls, "reads_subsets", False))
 
 
 def _local_copy(root: str | None, name: str, ds: dict[str, Any]) -> str | None:
@@ -392,6 +403,10 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
             ds.setdefault("params", {})["path"] = local
     _apply_dataset_args(ds, args, f"dataset_args.{name}")
     _apply_adapter_params(adapters, args.get("adapter_params"), f"dataset_args.{name}.adapter_params")
+    if task.livebench_release and ds.get("params", {}).get("preprocess") == "livebench":
+        kwargs = ds["params"].setdefault("preprocess_kwargs", {})
+        if "release" not in (args.get("preprocess_kwargs") or {}):  # an explicit dataset_args value wins
+            kwargs["release"] = task.livebench_release
     dut = duts[0]
     params = dut.setdefault("params", {})
     prompt_format = _prompt_format(task, backend)
@@ -482,6 +497,8 @@ def compile_quick(task: QuickTask) -> dict[str, Any]:
     if unknown_args:
         raise ConfigError(f"dataset_args names '{unknown_args[0]}', which is not among the datasets",
                           path=f"dataset_args.{unknown_args[0]}", fix=close_match_hint(unknown_args[0], task.datasets))
+    if task.livebench_release is not None:
+        _check_livebench_release(task)
     generation = generation_params(task.generation_config)
     if task.seed is not None:
         generation.setdefault("seed", task.seed)
@@ -510,6 +527,21 @@ def compile_quick(task: QuickTask) -> dict[str, Any]:
         pipeline["execution"] = {"concurrency": task.eval_batch_size}
     parse_model(PipelineConfig, pipeline, None, note="in the pipeline compiled by quick mode")
     return pipeline
+
+
+def _check_livebench_release(task: QuickTask) -> None:
+    import re
+
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}|latest|all", task.livebench_release or ""):
+        raise ConfigError(f"--livebench-release {task.livebench_release!r} is not a release", path="livebench_release",
+                          fix="give a LiveBench release date (YYYY-MM-DD, e.g. 2024-11-25), latest or all")
+    def is_livebench(name: str, index: int) -> bool:
+        datasets = _template_definition(name, index).get("datasets") or [{}]
+        return (datasets[0].get("params") or {}).get("preprocess") == "livebench"
+
+    if not any(is_livebench(name, i) for i, name in enumerate(task.datasets)):
+        raise ConfigError("--livebench-release applies to LiveBench, which is not among the datasets",
+                          path="livebench_release", fix="add --datasets livebench, or drop --livebench-release")
 
 
 def quick_task(data: dict[str, Any]) -> QuickTask:

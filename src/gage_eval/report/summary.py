@@ -78,6 +78,7 @@ def aggregate_samples(path: Path, task_aggregations: dict[str, dict[str, str]],
     tasks = {tid: {"sample_count": t.ok + t.failed, "ok": t.ok, "failed": t.failed,
                    "metrics": t.agg.results(), "failures": dict(t.fail_reasons),
                    "failure_classes": t.classes.as_list()} for tid, t in tallies.items()}
+    add_task_metrics(tasks, generators)
     failures: Counter[str] = Counter()
     classes = FailureTally()
     for t in tallies.values():
@@ -88,6 +89,21 @@ def aggregate_samples(path: Path, task_aggregations: dict[str, dict[str, str]],
             "failures": {"total": sum(t.failed for t in tallies.values()), "by_reason": dict(failures),
                          "classes": classes.as_list()},
             "generators": {name: gen.result() for name, gen in generators.items()}}
+
+
+def add_task_metrics(tasks: dict[str, dict[str, Any]], generators: dict[str, Any]) -> None:
+    """Metrics a generator derives from a whole task (e.g. LiveBench's mean of category means), added beside the
+    per-sample aggregates so results.md, report.html and `gage view` show them like any other metric. A
+    generator offers them through `task_metrics() -> {task_id: {name: aggregate}}`; names never replace a
+    per-sample metric's."""
+    for gen in generators.values():
+        derive = getattr(gen, "task_metrics", None)
+        if not callable(derive):
+            continue
+        for task_id, metrics in derive().items():
+            if task_id in tasks:
+                for name, agg in metrics.items():
+                    tasks[task_id]["metrics"].setdefault(name, agg)
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from gage_eval.datasets.loaders import HFHubLoader, _builder_for
 from gage_eval.errors import ConfigError, DatasetError
@@ -37,6 +37,9 @@ _SINGLE_LAYOUTS = ("data/{split}-*", "{split}-*", "{split}.*")
                 "(e.g. CMMLU / C-Eval subjects); local snapshot folders, parquet exports and CSV releases",
                 tags=("hub", "local", "streaming"))
 class HFHubSubsetsLoader(HFHubLoader):
+    #: quick mode's subset_list narrows params.subsets (config/quick.py)
+    reads_subsets: ClassVar[bool] = True
+
     def subsets(self) -> list[str | None]:
         if self.spec.hub_params.subset:
             return [self.spec.hub_params.subset]
