@@ -121,7 +121,12 @@ def _lines(text):
 
 
 def _run_stdio(method, data):
-    with patch("builtins.open", mock_open(read_data=data)), patch("sys.stdin", io.StringIO(data)):
+    # LCB stacks these as decorators, which mock enters bottom-up: read/readlines/readline are patched on the
+    # stdin the program saw at compile time (what `from sys import stdin` bound), then sys.stdin is replaced.
+    lines = iter(data.split("\n"))
+    with patch("sys.stdin.read", lambda *a: data), patch("sys.stdin.readlines", lambda *a: data.split("\n")), \
+            patch("sys.stdin.readline", lambda *a: next(lines)), patch("sys.stdin", io.StringIO(data)), \
+            patch("builtins.open", mock_open(read_data=data)):
         try:
             method()
         except SystemExit:

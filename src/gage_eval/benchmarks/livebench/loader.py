@@ -4,12 +4,13 @@ On the hub every category is its own dataset, ``livebench/<category>`` (split ``
 names the categories to read (the template lists all six; quick mode's ``subset_list`` narrows it). A local
 copy (``params.path``) is a folder with one sub-folder per category, each holding either
 
-- the hub snapshot of ``livebench/<category>``: ``data/test-*.parquet`` (or ``test-*.parquet``, ``data/test*.jsonl``,
+- the hub snapshot of ``livebench/<category>``: ``data/test-*.parquet`` (or ``test*.parquet``, ``data/test*.jsonl``,
   ``test*.jsonl``), or
 - LiveBench's repository layout ``<task>/question.jsonl`` (``data/live_bench/<category>/`` of the LiveBench repo,
   with the ``test_cases_*.jsonl`` files beside a question file merged in by question_id, as LiveBench does),
 
-or one .jsonl / .parquet file of questions of any categories (each record's ``category`` decides).
+or one .jsonl / .parquet file of questions of any categories (each record's ``category`` decides), or a
+folder without category folders holding such files as ``test*.jsonl`` / ``data/test-*.parquet``.
 
 Release filtering (``params.preprocess_kwargs.release``) is LiveBench's ``--livebench-release-option``: a
 question is kept when ``livebench_release_date <= release`` and it has no ``livebench_removal_date`` or one
@@ -36,7 +37,7 @@ CATEGORIES = ("reasoning", "coding", "math", "data_analysis", "language", "instr
 HUB_ORG = "livebench"
 _DATE_FIELDS = ("livebench_release_date", "livebench_removal_date", "release_date")
 _RELEASE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_HUB_LAYOUTS = ("data/{split}-*.parquet", "{split}-*.parquet", "data/{split}*.jsonl", "{split}*.jsonl")
+_HUB_LAYOUTS = ("data/{split}*.parquet", "{split}*.parquet", "data/{split}*.jsonl", "{split}*.jsonl")
 _REPO_LAYOUT = "*/question.jsonl"
 
 
@@ -151,7 +152,7 @@ class LiveBenchLoader(HFHubSubsetsLoader):
         self.release()
         if self.spec.params.get("path"):
             root = self.resolve_path(self.spec.params["path"])
-            if root.is_dir():
+            if root.is_dir() and not self._mixed_files(root):
                 for category in self.subsets():
                     self._category_files(root, category)
 
@@ -181,9 +182,10 @@ class LiveBenchLoader(HFHubSubsetsLoader):
                 yield number, record
 
     def _records(self, root: Path | None, categories: list[str]) -> Iterator[tuple[str | None, str, dict[str, Any]]]:
-        if root is not None and root.is_file():
-            for record in _read_file(root):
-                yield None, str(root), record
+        mixed = [root] if root is not None and root.is_file() else self._mixed_files(root)
+        if mixed:
+            for file in mixed:
+                yield from ((None, str(file), r) for r in _read_file(file))
             return
         for category in categories:
             if root is None:
@@ -199,6 +201,17 @@ class LiveBenchLoader(HFHubSubsetsLoader):
         spec = self.spec.model_copy(update={"hub_params": hub_params, "params": params})
         for _, record in HFHubLoader(spec, self.base_dir, config_path=self.config_path).iter_records():
             yield record
+
+    def _mixed_files(self, root: Path | None) -> list[Path]:
+        """A folder without category folders but with questions of every category in split files at the top
+        (``test.jsonl``, ``data/test-*.parquet``): read as one source, each record's category deciding."""
+        if root is None or not root.is_dir() or any((root / c).is_dir() for c in CATEGORIES):
+            return []
+        for layout in _HUB_LAYOUTS:
+            found = sorted(p for p in root.glob(layout.format(split=self.spec.hub_params.split)) if p.is_file())
+            if found:
+                return found
+        return []
 
     def _category_files(self, root: Path, category: str) -> list[Path]:
         folder = root / category

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 from io import StringIO
 from typing import Any
 
@@ -169,6 +170,12 @@ def _same_table(given: Any, expected: Any) -> tuple[bool, str]:
 
 
 def tablereformat(question: str, truth: str, answer: str, release_date: str) -> Verdict:
+    with warnings.catch_warnings():  # pandas' deprecation notes about orientations LiveBench tries in turn
+        warnings.simplefilter("ignore")
+        return _tablereformat(question, truth, answer, release_date)
+
+
+def _tablereformat(question: str, truth: str, answer: str, release_date: str) -> Verdict:
     version = "v2" if release_date >= V2_FROM else "v1"
     _, target = formats(question, version)
     read = _read_v1 if version == "v1" else _read_v2
