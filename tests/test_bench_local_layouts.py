@@ -48,6 +48,7 @@ LAYOUTS: dict[str, tuple[list[str], str, int]] = {
     "mbpp": (["DIR/full/test-00000-of-00001.parquet"], "", 0),
     "ifeval": (["DIR/ifeval_input_data.jsonl"], "", 0),
     "alpaca_eval2": (["DIR/alpaca_eval_gpt4_baseline.json"], "", 0),
+    "livebench": (["DIR/<subject>/data/test-00000-of-00001.parquet"], "", 0),
 }
 
 

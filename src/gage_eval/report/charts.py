@@ -14,7 +14,9 @@ def score_metric_names(tasks: list[dict[str, Any]]) -> list[str]:
     names: dict[str, None] = {}
     for task in tasks:
         for name, agg in (task.get("metrics") or {}).items():
-            value = agg.get("value") if isinstance(agg, dict) else None
+            if not isinstance(agg, dict) or agg.get("aggregation") == "sum" or agg.get("scale", 1) != 1:
+                continue  # a sum is a count; a metric on another scale (LiveBench's 0-100) is no 0-1 score
+            value = agg.get("value")
             if isinstance(value, (int, float)) and 0.0 <= value <= 1.0 and not _NON_SCORE.search(name):
                 names[name] = None
     return list(names)

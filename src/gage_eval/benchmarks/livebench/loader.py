@@ -199,8 +199,15 @@ class LiveBenchLoader(HFHubSubsetsLoader):
         hub_params = self.spec.hub_params.model_copy(update={"hub_id": f"{HUB_ORG}/{category}", "subset": None})
         params = {k: v for k, v in self.spec.params.items() if k not in ("path", "subsets")}
         spec = self.spec.model_copy(update={"hub_params": hub_params, "params": params})
-        for _, record in HFHubLoader(spec, self.base_dir, config_path=self.config_path).iter_records():
-            yield record
+        try:
+            for _, record in HFHubLoader(spec, self.base_dir, config_path=self.config_path).iter_records():
+                yield record
+        except DatasetError as exc:
+            if exc.path == self.cfg("hub_params.hub_id"):  # the copy LiveBench needs is one folder per category
+                exc.fix = (f"download each category where there is network (huggingface-cli download "
+                           f"{HUB_ORG}/{category} --repo-type dataset --local-dir DIR/{category}), copy DIR here and "
+                           "set params.path: DIR")
+            raise
 
     def _mixed_files(self, root: Path | None) -> list[Path]:
         """A folder without category folders but with questions of every category in split files at the top

@@ -34,6 +34,13 @@ class LiveBenchPreprocessor(BasePreprocessor):
     required_fields = ("question_id", "category", "task", "turns")
 
     def to_sample(self, record: dict[str, Any], release: Any = None, **_: Any) -> dict[str, Any]:
+        try:
+            return self._sample(record, release)
+        except RecordError as exc:  # the record number counts across categories: name the question too
+            raise RecordError(f"question {record.get('question_id')!r} ({record.get('category')}/"
+                              f"{record.get('task')}): {exc}", exc.field) from None
+
+    def _sample(self, record: dict[str, Any], release: Any) -> dict[str, Any]:
         turns = record["turns"]
         if isinstance(turns, str) or not isinstance(turns, (list, tuple)) or not turns:
             raise RecordError("'turns' must be a non-empty list of strings", "turns")

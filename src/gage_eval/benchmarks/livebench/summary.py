@@ -41,7 +41,8 @@ def _mean_of(parts: list[tuple[float, float | None]]) -> tuple[float, float | No
 
 
 def _agg(value: float, stderr: float | None, count: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"value": value, "stderr": stderr, "count": count, "aggregation": AGGREGATION}
+    out: dict[str, Any] = {"value": value, "stderr": stderr, "count": count, "aggregation": AGGREGATION,
+                           "scale": SCALE}
     if stderr is not None:
         out["ci95"] = [max(0.0, value - Z95 * stderr), min(SCALE, value + Z95 * stderr)]
         out["ci_method"] = CI_METHOD

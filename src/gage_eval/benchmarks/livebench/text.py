@@ -8,6 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gage_eval.benchmarks.math500.boxed import last_boxed_only_string as hendrycks_last_boxed
+from gage_eval.benchmarks.math500.boxed import remove_boxed as hendrycks_remove_boxed
+
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL)
 
 
@@ -39,39 +42,20 @@ def strip_thinking(answer: str) -> str:
 
 
 def last_boxed_only_string(text: str) -> str | None:
-    """The last ``\\boxed{...}`` (or ``\\fbox{...}``, renamed) with its braces; a ``\\boxed `` (space) anywhere
-    wins and runs to the next ``$``. None when there is none or its braces never close."""
-    if "\\boxed " in text:
-        return "\\boxed " + text.split("\\boxed ")[-1].split("$")[0]
-    idx = text.rfind("\\boxed")
-    if idx < 0:
-        idx = text.rfind("\\fbox")
-        if idx < 0:
-            return None
-    depth = 0
-    for i in range(idx, len(text)):
-        if text[i] == "{":
-            depth += 1
-        elif text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[idx:i + 1].replace("$", "").replace("fbox", "boxed")
-    return None
+    """Hendrycks' helper (as MATH's, `benchmarks/math500/boxed.py`) with LiveBench's change: a braced box loses
+    its ``$`` signs and an ``\\fbox`` is renamed ``\\boxed``. None when there is none or its braces never close."""
+    found = hendrycks_last_boxed(text)
+    if found is None or found.startswith("\\boxed "):
+        return found
+    return found.replace("$", "").replace("fbox", "boxed")
 
 
 def remove_boxed(boxed: str) -> str:
-    if "\\boxed " in boxed:
-        if not boxed.startswith("\\boxed "):
-            raise ScoringError(f"malformed \\boxed answer: {boxed[:60]!r}")
-        return boxed[len("\\boxed "):]
-    if not boxed.startswith("\\boxed{") or not boxed.endswith("}"):
-        raise ScoringError(f"malformed \\boxed answer: {boxed[:60]!r}")
-    return boxed[len("\\boxed{"):-1]
-
-
-def boxed_content(text: str) -> str | None:
-    boxed = last_boxed_only_string(text)
-    return None if boxed is None else remove_boxed(boxed)
+    """The box's content; LiveBench asserts where the helper finds no well-formed box: an evaluation error."""
+    content = hendrycks_remove_boxed(boxed)
+    if content is None:
+        raise ScoringError(f"malformed \\boxed answer: {str(boxed)[:60]!r}")
+    return content
 
 
 def solution_tags(text: str, *, flags: int = 0) -> list[str]:
