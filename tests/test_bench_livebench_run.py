@@ -111,6 +111,12 @@ def test_repo_layout_merges_test_cases_files(tmp_path: Path) -> None:
     assert sample.metadata["private_test_cases"] == "[{}]" and sample.metadata["public_test_cases"] == "[]"
 
 
+def test_limit_counts_per_task(tmp_path: Path) -> None:
+    root = write_copy(tmp_path, "repo")
+    samples = iter_samples(_spec(root, subsets=["math", "reasoning"]), max_samples=1)
+    assert [s.id for s in samples] == ["m1", "m3", "r4", "r1", "r3"]  # the first of each task (folders sorted)
+
+
 @pytest.mark.parametrize("release, expected", [
     ("latest", ["m1", "m2", "m3", "r1", "r2", "r3", "r4"]),
     (B, ["m1", "m2", "m3", "m4", "r1", "r2"]),         # not yet released: r3, r4; m4 removed only later
