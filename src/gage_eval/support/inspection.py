@@ -44,8 +44,13 @@ def inspect_dataset(project: Project, dataset: str, *, slug: str | None = None, 
     if max_samples < 1:
         raise ConfigError(f"--max-samples {max_samples} would read nothing", path="--max-samples", fix="give N >= 1")
     source = resolve_source(dataset, subset=subset, split=split, trust_remote_code=trust_remote_code)
+    notes = list(source.notes)
+    derived = slug is None
     slug = check_slug(slug or slugify(source.hub_id or Path(source.path or dataset).name))
     clash = builtin_clash(slug, project.root)
+    if clash and derived and not builtin_clash(f"my_{slug}", project.root):
+        notes.append(f"'{slug}' is taken by {clash}: this benchmark is 'my_{slug}' (--slug names it)")
+        slug, clash = f"my_{slug}", None
     if clash:
         raise ConfigError(f"slug '{slug}' is taken by {clash}", path="--slug",
                           fix=f"choose another name, e.g. --slug my_{slug}")
@@ -54,7 +59,7 @@ def inspect_dataset(project: Project, dataset: str, *, slug: str | None = None, 
     folder = project.docs(slug)
     meta = {"slug": slug, "source": source.as_dict(), "dataset_argument": dataset,
             "inspected_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "records_read": len(records), "more_records": more, "notes": source.notes,
+            "records_read": len(records), "more_records": more, "notes": notes,
             "project_path": _project_path(project, source)}
     write_json(folder / "meta.json", meta)
     write_json(folder / "sample.json", records[:SAMPLE_RECORDS])

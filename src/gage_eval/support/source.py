@@ -66,15 +66,33 @@ def resolve_source(text: str, *, subset: str | None = None, split: str | None = 
             loader = "jsonl" if name.endswith(_JSONL) else "hf_hub"
             return DatasetSource("local", loader, path=resolved, split=split or "test", subset=subset)
         scripts = sorted(p.name for p in path.glob("*.py"))
-        notes = [f"the folder holds a loading script ({', '.join(scripts)}); it is not run (remote code is never "
-                 "trusted): its data files are read directly"] if scripts else []
-        return DatasetSource("local", "hf_hub", path=resolved, subset=subset, split=split or "test", notes=notes)
+        if scripts:  # `datasets` would refuse (or run) the script: read the split's data file itself
+            data = _split_file(path, split or "test")
+            note = (f"the folder holds a loading script ({', '.join(scripts)}); it is not run (remote code is never "
+                    f"trusted): {data.relative_to(path) if data else 'no data file of the split was found'}")
+            if data is None:
+                raise ConfigError(f"{path} holds a loading script and no data file for split '{split or 'test'}'",
+                                  path="DATASET", fix="point at the data file itself (.jsonl, .parquet, .csv), or "
+                                                      "--split NAME when the files are named after another split")
+            source = resolve_source(str(data), subset=subset, split=split)
+            source.notes.append(note)
+            return source
+        return DatasetSource("local", "hf_hub", path=resolved, subset=subset, split=split or "test")
     if _HUB_ID.match(text) and not text.startswith((".", "/")):
         return DatasetSource("hub", "hf_hub", hub_id=text, subset=subset, split=split or "test",
                              trust_remote_code=trust_remote_code)
     raise ConfigError(f"'{text}' is neither an existing file or folder nor a hub id", path="DATASET",
                       fix="give a local .jsonl/.parquet/.csv file or a dataset folder, or a hub id such as "
                           "openai/gsm8k (with --subset / --split)")
+
+
+def _split_file(folder: Path, split: str) -> Path | None:
+    """The one data file of `split` in a folder (``test.jsonl``, ``data/test-00000-of-00001.parquet``...)."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(_LOCAL_TYPES)
+                   and not p.name.startswith("."))
+    named = [p for p in files if p.name.lower().startswith(split.lower())]
+    pool = named or (files if len(files) == 1 else [])
+    return pool[0] if pool else None
 
 
 def read_records(source: DatasetSource, limit: int, dataset_id: str = "inspect") -> tuple[list[dict[str, Any]], bool]:
