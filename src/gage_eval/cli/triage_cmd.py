@@ -36,7 +36,7 @@ def write_lists(run_dir: Path, triage: Triage) -> dict[str, Path]:
     """RUN_DIR/triage/<group>.jsonl per group, failed.jsonl (every failed sample) and triage.json."""
     folder = run_dir / "triage"
     folder.mkdir(exist_ok=True)
-    source = str(run_dir)
+    source = str(run_dir.resolve())  # absolute: the list may be used from anywhere
 
     def dump(path: Path, samples: list[tuple[str, str]]) -> Path:
         path.write_text("".join(json.dumps({"task_id": t, "sample_id": s, "source_run": source}) + "\n"
