@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 PROJECT_HELP = "the project the benchmark goes into (default: the current directory)"
 MODEL_HELP = ("a model to propose / write it: an OpenAI-compatible URL (with --model-id), a served model name (with "
               "--api-url), a checkpoint folder or a backend type, as in `gage eval --model`")
+# The model options design and implement share.
+ApiUrl = Annotated[Optional[str], typer.Option("--api-url", help="OpenAI-compatible base URL (…/v1)")]
+ModelId = Annotated[Optional[str], typer.Option("--model-id", help="served model name when --model is a URL")]
+ModelArgs = Annotated[Optional[str], typer.Option("--model-args", help="backend settings, k=v,... or JSON")]
+ApiKeyEnv = Annotated[Optional[str], typer.Option("--api-key-env", help="variable holding the API key")]
+ProjectDir = Annotated[Optional[Path], typer.Option("--project-dir", help=PROJECT_HELP)]
 
 
 def _model(model: str | None, api_url: str | None, model_id: str | None, model_args: str | None,
@@ -52,7 +58,7 @@ def register(app: typer.Typer) -> None:
         max_samples: int = typer.Option(50, "--max-samples", help="records to read"),
         trust_remote_code: bool = typer.Option(False, "--trust-remote-code",
                                                help="let a hub dataset run its loading script (off by default)"),
-        project_dir: Optional[Path] = typer.Option(None, "--project-dir", help=PROJECT_HELP),
+        project_dir: ProjectDir = None,
     ) -> None:
         """Read a sample, infer the schema and task type, write dev_docs/<slug>/{meta,sample,schema}.json."""
         from gage_eval.support.inspection import inspect_dataset, summary_lines
@@ -67,11 +73,8 @@ def register(app: typer.Typer) -> None:
         slug: str = typer.Argument(..., help="an inspected slug (`gage support status`)"),
         force: bool = typer.Option(False, "--force", help="overwrite an existing design.md"),
         model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
-        api_url: Optional[str] = typer.Option(None, "--api-url", help="OpenAI-compatible base URL (…/v1)"),
-        model_id: Optional[str] = typer.Option(None, "--model-id", help="served model name when --model is a URL"),
-        model_args: Optional[str] = typer.Option(None, "--model-args", help="backend settings, k=v,... or JSON"),
-        api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="variable holding the API key"),
-        project_dir: Optional[Path] = typer.Option(None, "--project-dir", help=PROJECT_HELP),
+        api_url: ApiUrl = None, model_id: ModelId = None, model_args: ModelArgs = None, api_key_env: ApiKeyEnv = None,
+        project_dir: ProjectDir = None,
     ) -> None:
         """Write dev_docs/<slug>/design.md: its ```yaml support_config block is what implement generates from."""
         from gage_eval.support.design import design
@@ -97,11 +100,8 @@ def register(app: typer.Typer) -> None:
         no_verify: bool = typer.Option(False, "--no-verify", help="skip the design's tests.commands after writing"),
         model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP + "; its code is kept only when it "
                                                                   "compiles, imports and passes the generated test"),
-        api_url: Optional[str] = typer.Option(None, "--api-url", help="OpenAI-compatible base URL (…/v1)"),
-        model_id: Optional[str] = typer.Option(None, "--model-id", help="served model name when --model is a URL"),
-        model_args: Optional[str] = typer.Option(None, "--model-args", help="backend settings, k=v,... or JSON"),
-        api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="variable holding the API key"),
-        project_dir: Optional[Path] = typer.Option(None, "--project-dir", help=PROJECT_HELP),
+        api_url: ApiUrl = None, model_id: ModelId = None, model_args: ModelArgs = None, api_key_env: ApiKeyEnv = None,
+        project_dir: ProjectDir = None,
     ) -> None:
         """Generate gage_benchmarks/<slug>/ (preprocessor, template, README), configs and a test; verify them."""
         from gage_eval.support.implement import implement
@@ -136,7 +136,7 @@ def register(app: typer.Typer) -> None:
                        f"--datasets {slug}")
 
     @support.command("status")
-    def status_cmd(project_dir: Optional[Path] = typer.Option(None, "--project-dir", help=PROJECT_HELP)) -> None:
+    def status_cmd(project_dir: ProjectDir = None) -> None:
         """Which slugs are inspected, designed, implemented and verified."""
         from gage_eval.support.project import Project
         from gage_eval.support.status import project_status
