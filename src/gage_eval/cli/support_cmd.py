@@ -122,9 +122,9 @@ def register(app: typer.Typer) -> None:
             _print_changes(result)
             typer.echo("nothing was written: rerun with --force to write, then validate and run 5 samples")
         else:
-            changed = [c for c in result.changes if c.status != "unchanged"]
-            typer.echo(f"wrote {len(changed)} file(s) (code from {result.code_from}); "
-                       f"{len(result.changes) - len(changed)} unchanged")
+            count = {s: sum(c.status == s for c in result.changes) for s in ("new", "changed", "removed", "unchanged")}
+            typer.echo(f"wrote {count['new'] + count['changed']} file(s) (code from {result.code_from}); "
+                       + ", ".join(f"{n} {s}" for s, n in count.items() if n and s != "new"))
         for item in result.confirm:
             typer.echo(f"  confirm: {item}")
         if result.written and not result.ok:

@@ -68,17 +68,20 @@ def template_definition(cfg: SupportConfig) -> dict[str, Any]:
         generation["stop"] = list(cfg.generation.stop)
     steps: list[dict[str, Any]] = [{"step": "inference", "adapter_id": "dut"}]
     backends: list[dict[str, Any]] = [{"backend_id": "model", "type": "dummy", "config": {"mode": "echo"}}]
+    params: dict[str, Any] = {"generation": generation}
+    if cfg.fields.entry_point:
+        params = {"mode": "completion", **params}  # the function is continued (quick mode drops this for chat)
     adapters: list[dict[str, Any]] = [{"adapter_id": "dut", "role_type": "dut_model", "backend_id": "model",
-                                       "params": {"generation": generation}}]
+                                       "params": params}]
     if cfg.judge:
         steps.append({"step": "judge", "adapter_id": "judge"})
         backends.append({"backend_id": "judge", "type": "dummy",
                          "config": {"mode": "cycle", "responses": [JUDGE_PLACEHOLDER[cfg.judge.kind]]}})
-        params: dict[str, Any] = {"parse_retries": 2, "generation": {"temperature": 0, "max_tokens": 1024}}
+        judge: dict[str, Any] = {"parse_retries": 2, "generation": {"temperature": 0, "max_tokens": 1024}}
         if cfg.judge.kind == "score":
-            params["prompt_params"] = {"min_score": cfg.judge.min_score, "max_score": cfg.judge.max_score}
+            judge["prompt_params"] = {"min_score": cfg.judge.min_score, "max_score": cfg.judge.max_score}
         adapters.append({"adapter_id": "judge", "role_type": "judge_model" if cfg.judge.kind == "score"
-                         else "binary_judge", "backend_id": "judge", "params": params})
+                         else "binary_judge", "backend_id": "judge", "params": judge})
     steps.append({"step": "auto_eval"})
     definition: dict[str, Any] = {
         "metadata": {"name": cfg.slug, "description": f"{cfg.slug}: {cfg.task_type.replace('_', ' ')} on "

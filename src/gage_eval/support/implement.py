@@ -35,7 +35,7 @@ STAGING_TIMEOUT_S = 300
 @dataclass
 class FileChange:
     path: str
-    status: str  # new | changed | unchanged
+    status: str  # new | changed | unchanged | removed
     diff: str
 
 
@@ -76,6 +76,16 @@ def changes_of(project: Project, files: dict[str, str]) -> list[FileChange]:
             fromfile="/dev/null" if old is None else f"a/{rel}", tofile=f"b/{rel}"))
         out.append(FileChange(rel, status, diff))
     return out
+
+
+def stale_files(project: Project, files: dict[str, str], last: dict[str, str]) -> list[str]:
+    """Files the last implement wrote, this design no longer generates (e.g. a metric stub) and nobody edited."""
+    out = []
+    for rel, digest in last.items():
+        path = project.root / rel
+        if rel not in files and path.is_file() and sha256(path.read_text(encoding="utf-8", errors="replace")) == digest:
+            out.append(rel)
+    return sorted(out)
 
 
 def model_code(model: Any, cfg: SupportConfig, records: list[dict[str, Any]], files: dict[str, str]) -> dict[str, str]:
@@ -126,12 +136,14 @@ def implement(project: Project, slug: str, *, force: bool = False, allow_dirty: 
         files.update(model_code(model, cfg, records, files))
         code_from = f"model {model.name} (compiled, imported and passed the generated test)"
     changes = changes_of(project, files)  # also refuses any target outside the project
+    record_path = project.docs(slug) / "implement.json"
+    last = read_json(record_path).get("written", {}) if record_path.is_file() else {}
+    stale = stale_files(project, files, last)
+    changes += [FileChange(rel, "removed", f"--- a/{rel}\n+++ /dev/null\n") for rel in stale]
     result = ImplementResult(slug, False, changes, cfg.confirm, code_from)
     if not force:
         return result
-    record_path = project.docs(slug) / "implement.json"
-    last = read_json(record_path).get("written", {}) if record_path.is_file() else {}
-    to_write = {c.path: files[c.path] for c in changes if c.status != "unchanged"}
+    to_write = {c.path: files[c.path] for c in changes if c.status in ("new", "changed")}
     problems = write_problems(project.root, to_write, last)
     if problems and not allow_dirty:
         raise ConfigError("refusing to write: " + "; ".join(problems), path="--force",
@@ -143,9 +155,12 @@ def implement(project: Project, slug: str, *, force: bool = False, allow_dirty: 
         tmp = path.with_name(path.name + ".gage-tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
+    for rel in stale:
+        resolve_target(project.root, rel).unlink()
     result.written = True
+    kept = {rel: digest for rel, digest in last.items() if rel not in stale}
     record = {"slug": slug, "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "code_from": code_from, "written": {**last, **{rel: sha256(text) for rel, text in files.items()}}}
+              "code_from": code_from, "written": {**kept, **{rel: sha256(text) for rel, text in files.items()}}}
     write_json(record_path, record)
     if verify:
         _clear_smoke_runs(project, slug)

@@ -89,9 +89,11 @@ def gold_index(cfg: Any, record: dict[str, Any], opts: list[str]) -> int:
 def target(cfg: Any, record: dict[str, Any]) -> list[str]:
     """The reference answers of a generated-answer task (first: the label)."""
     fmt = cfg.answer_format
-    if cfg.task_type == "open_ended":
-        ref = _text(record, cfg.fields.reference, "reference", required=False) if cfg.fields.reference else ""
-        return [ref]
+    if cfg.task_type in ("open_ended", "code"):  # a reference is optional: a judge or the tests decide
+        path = cfg.fields.reference or cfg.fields.answer
+        return [_text(record, path, "reference", required=False) if path else ""]
+    if not cfg.fields.answer:
+        raise ValueError(f"{cfg.task_type} needs fields.answer")
     raw = get_path(record, cfg.fields.answer, None)
     if raw is None:
         raise ValueError(f"answer field '{cfg.fields.answer}' is missing")
@@ -124,7 +126,8 @@ def expected_sample(cfg: Any, record: dict[str, Any]) -> dict[str, Any]:
         out.update(options=opts, gold=gold, label=LETTERS[gold] if gold < 26 else str(gold))
     else:
         refs = target(cfg, record)
-        out.update(label=refs[0], references=[r for r in refs if r] if cfg.task_type == "open_ended" else refs)
+        out.update(label=refs[0], references=[r for r in refs if r] if cfg.task_type in ("open_ended", "code")
+                   else refs)
     lettered = "\n".join(f"{LETTERS[i]}. {o}" for i, o in enumerate(opts))
     out["prompt"] = cfg.prompt.template.format(question=question, options=lettered, context=context)
     if cfg.fields.id:

@@ -48,6 +48,8 @@ class FieldsBlock(_Strict):
     context: str | None = None
     group: str | None = None
     media: list[str] = Field(default_factory=list)
+    test: str | None = None  # code: the tests the completion runs against (HumanEval's test + check(entry_point))
+    entry_point: str | None = None
 
 
 class PromptBlock(_Strict):
@@ -130,7 +132,8 @@ def check_against(cfg: SupportConfig, records: list[dict[str, Any]], *, slug: st
         problems.append(f"preprocessor: '{cfg.preprocessor}' must be a Python identifier")
     paths = {"question": cfg.fields.question, "id": cfg.fields.id, "answer": cfg.fields.answer,
              "reference": cfg.fields.reference, "context": cfg.fields.context, "group": cfg.fields.group,
-             "choice_labels": cfg.fields.choice_labels}
+             "choice_labels": cfg.fields.choice_labels, "test": cfg.fields.test,
+             "entry_point": cfg.fields.entry_point}
     paths.update({f"media[{i}]": m for i, m in enumerate(cfg.fields.media)})
     choices = cfg.fields.choices
     paths.update({"choices": choices} if isinstance(choices, str) else
@@ -183,6 +186,8 @@ def _check_task(cfg: SupportConfig) -> list[str]:
         out.append("answer_format: choice_label needs fields.choice_labels")
     if cfg.task_type in ("math", "short_answer") and not cfg.fields.answer:
         out.append(f"fields.answer: {cfg.task_type} needs the field holding the answer")
+    if bool(cfg.fields.test) != bool(cfg.fields.entry_point):
+        out.append("fields: code runs need both fields.test and fields.entry_point (HumanEval layout)")
     if cfg.task_type == "open_ended" and cfg.judge is None:
         out.append("judge: open_ended answers are scored by a judge: add judge: {kind: score}")
     if cfg.fields.media and cfg.modalities == ["text"]:
