@@ -55,3 +55,16 @@ def snapshot(root: Path) -> dict[str, bytes]:
     """Every file of the project except .git: to prove that a refused command wrote nothing."""
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
             if p.is_file() and ".git" not in p.relative_to(root).parts}
+
+
+def eval_in_project(root: Path, slug: str, base_url: str, monkeypatch: Any, **extra: Any) -> dict[str, Any]:
+    """`gage eval --model test-model --api-url URL --datasets SLUG` run in this process from the project folder
+    (its benchmarks are found there, as the CLI finds them); returns summary.json."""
+    import gage_eval
+    from gage_eval.registry import registry
+
+    monkeypatch.chdir(root)
+    registry.load_project(root)  # discovery may have happened earlier in this process, from another folder
+    result = gage_eval.run_task({"model": "test-model", "api_url": base_url, "datasets": [slug],
+                                 "work_dir": str(root / "runs"), "run_id": "eval", **extra}, progress="off")
+    return result.summary

@@ -12,7 +12,7 @@ import pytest
 
 from gage_eval.support.design_doc import read_design
 from gage_eval.testing.server import TestServerConfig, run_server_in_thread
-from tests.support_helpers import gage, last_user, make_project, ok, summary
+from tests.support_helpers import eval_in_project, gage, last_user, make_project, ok
 from tests.support_model_replies import LAYOUTS
 from tests.test_support_onboarding import MATH_ANSWERS, MC_ANSWERS, _script
 
@@ -35,7 +35,8 @@ def server():
 
 
 @pytest.mark.parametrize("layout", ["mc", "math", "judged"])
-def test_model_designs_and_writes_a_benchmark_that_scores_right(tmp_path: Path, server: Any, layout: str) -> None:
+def test_model_designs_and_writes_a_benchmark_that_scores_right(tmp_path: Path, server: Any, layout: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     slug = LAYOUTS[layout][0]
     root = tmp_path / "proj"
     data = make_project(root)
@@ -47,15 +48,14 @@ def test_model_designs_and_writes_a_benchmark_that_scores_right(tmp_path: Path, 
     assert "validated against the inspected schema" in design and design.count("```yaml support_config") == 1
     cfg = read_design(root / "dev_docs" / slug / "design.md")
     assert cfg.dataset.path == str(data[layout].relative_to(root))  # the inspected source, not the model's
-    done = ok(gage(root, "support", "implement", slug, "--force", *model))
-    assert "code from model support-llm" in done and "all 3 checks passed" in done, done
+    # --no-verify: the model's code already passed the generated test in a scratch copy (the post-write checks are
+    # the template route's, proven in test_support_onboarding*.py); the run below shows what it scores.
+    done = ok(gage(root, "support", "implement", slug, "--force", "--no-verify", *model))
+    assert "code from model support-llm (compiled, imported and passed the generated test)" in done, done
     written = (root / "gage_benchmarks" / slug / "preprocess.py").read_text()
     assert written == LAYOUTS[layout][2].split(" ===\n", 1)[1].rsplit("=== END FILE ===", 1)[0]  # the model's file
-    extra = ["--judge-model-args", json.dumps({"api_url": server.base_url, "model_id": "judge"})] \
-        if layout == "judged" else []
-    ok(gage(root, "eval", "--model", "test-model", "--api-url", server.base_url, "--datasets", slug, *extra,
-            "--output-dir", "runs", "--run-id", "eval", "--progress", "off"))
-    metrics = summary(root / "runs" / "eval")["tasks"][0]["metrics"]
+    extra = {"judge_model_args": {"api_url": server.base_url, "model_id": "judge"}} if layout == "judged" else {}
+    metrics = eval_in_project(root, slug, server.base_url, monkeypatch, **extra)["tasks"][0]["metrics"]
     if layout == "mc":
         assert cfg.prompt.template.startswith("Question: ") and metrics["acc"]["value"] == pytest.approx(6 / 8)
     elif layout == "math":

@@ -1,7 +1,7 @@
-"""Proof of `gage support`: three public dataset layouts (MMLU, GSM8K, MT-Bench) as local files go through
-inspect -> design -> implement --force as real `gage` processes, with no edit, into project benchmarks that
-`gage eval` / `gage run` score correctly against the scripted test server (the expected scores are worked out
-by hand from the script below)."""
+"""Proof of `gage support`: public dataset layouts (here MMLU and GSM8K; MT-Bench in
+test_support_onboarding_judged.py) as local files go through inspect -> design -> implement --force as real `gage`
+processes, with no edit, into project benchmarks that `gage eval` and the generated pipeline score correctly
+against the scripted test server (the expected scores are worked out by hand from the script below)."""
 from __future__ import annotations
 
 import json
@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 import yaml
 
+import gage_eval
+from gage_eval.registry import registry
 from gage_eval.support.design_doc import read_design
 from gage_eval.testing.server import TestServerConfig, run_server_in_thread
-from tests.support_helpers import gage, last_user, make_project, ok, summary
+from tests.support_helpers import eval_in_project, gage, last_user, make_project, ok, summary
 
 # MMLU fixture, by a phrase of each question: 6 right, 1 wrong letter, 1 unparsable -> acc 6/8.
 MC_ANSWERS = {"Find the degree": "Answer: B", "Let p = (1, 2, 5, 4)": "Answer: C", "pituitary gland": "Answer: A",
@@ -41,9 +43,6 @@ def _onboard(root: Path, data: Path, slug: str) -> str:
     ok(gage(root, "support", "inspect", str(data.relative_to(root)), "--slug", slug))
     out = ok(gage(root, "support", "design", slug))
     assert "wrote dev_docs" in out
-    dry = ok(gage(root, "support", "implement", slug))
-    assert "nothing was written" in dry and f"+++ b/gage_benchmarks/{slug}/preprocess.py" in dry
-    assert not (root / "gage_benchmarks" / slug).exists()
     done = ok(gage(root, "support", "implement", slug, "--force"))
     assert "all 3 checks passed" in done, done
     return done
@@ -55,7 +54,8 @@ def server():
         yield srv
 
 
-def test_mmlu_layout_becomes_a_benchmark_scored_right(tmp_path: Path, server: Any) -> None:
+def test_mmlu_layout_becomes_a_benchmark_scored_right(tmp_path: Path, server: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "proj"
     data = make_project(root)
     _onboard(root, data["mc"], "mmlu_mc")
@@ -71,46 +71,25 @@ def test_mmlu_layout_becomes_a_benchmark_scored_right(tmp_path: Path, server: An
     assert {k: v["acc"]["value"] for k, v in breakdown.items()} == pytest.approx(
         {"abstract_algebra": 1.0, "anatomy": 2 / 3, "astronomy": 2 / 3})
     # The generated PipelineConfig for an OpenAI-compatible server gives the same score.
-    route = root / "config" / "mmlu_mc_openai_http.yaml"
-    pipeline = yaml.safe_load(route.read_text())
+    pipeline = yaml.safe_load((root / "config" / "mmlu_mc_openai_http.yaml").read_text())
     pipeline["backends"][0]["config"].update(base_url=server.base_url, model="test-model")
-    route.write_text(yaml.safe_dump(pipeline))
-    ok(gage(root, "run", str(route), "--output-dir", "runs", "--run-id", "route", "--progress", "off"))
-    assert summary(root / "runs" / "route")["metrics"]["acc"]["value"] == pytest.approx(6 / 8)
+    registry.load_project(root)
+    monkeypatch.chdir(root)
+    route = gage_eval.run(pipeline, output_dir=root / "runs", run_id="route", progress="off")
+    assert route.summary["metrics"]["acc"]["value"] == pytest.approx(6 / 8)
     status = ok(gage(root, "support", "status"))
     assert "mmlu_mc" in status and "verified:    ok" in status
 
 
-def test_gsm8k_layout_becomes_a_benchmark_scored_right(tmp_path: Path, server: Any) -> None:
+def test_gsm8k_layout_becomes_a_benchmark_scored_right(tmp_path: Path, server: Any,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "proj"
     data = make_project(root)
     _onboard(root, data["math"], "gsm_math")
     cfg = read_design(root / "dev_docs" / "gsm_math" / "design.md")
     assert (cfg.task_type, cfg.answer_format) == ("math", "gsm8k")
-    ok(gage(root, "eval", "--model", "test-model", "--api-url", server.base_url, "--datasets", "gsm_math",
-            "--output-dir", "runs", "--run-id", "eval", "--progress", "off"))
-    metrics = summary(root / "runs" / "eval")["tasks"][0]["metrics"]
+    metrics = eval_in_project(root, "gsm_math", server.base_url, monkeypatch)["tasks"][0]["metrics"]
     assert metrics["exact_match_strict"]["value"] == pytest.approx(5 / 7)
     assert metrics["exact_match_flexible"]["value"] == pytest.approx(6 / 7)
     records = [json.loads(line) for line in (root / "runs" / "eval" / "samples.jsonl").read_text().splitlines()]
     assert sorted(r["sample"]["label"] for r in records) == sorted(["72", "10", "5", "624", "48", "3", "70000"])
-
-
-def test_mtbench_layout_becomes_a_judged_benchmark(tmp_path: Path, server: Any) -> None:
-    root = tmp_path / "proj"
-    data = make_project(root)
-    done = _onboard(root, data["judged"], "mt_judged")
-    assert "only the first is asked" in done  # flagged for a person: MT-Bench has two turns
-    cfg = read_design(root / "dev_docs" / "mt_judged" / "design.md")
-    assert (cfg.task_type, cfg.fields.question, cfg.fields.reference, cfg.judge.kind) == (
-        "open_ended", "turns.0", "reference.0", "score")
-    judge = json.dumps({"api_url": server.base_url, "model_id": "judge"})
-    ok(gage(root, "eval", "--model", "test-model", "--api-url", server.base_url, "--datasets", "mt_judged",
-            "--judge-model-args", judge, "--output-dir", "runs", "--run-id", "eval", "--progress", "off"))
-    s = summary(root / "runs" / "eval")
-    # Two records carry a reference (rated 8), five not (6), the Elon Musk one gets no verdict (left out).
-    assert s["tasks"][0]["metrics"]["judge_score"]["value"] == pytest.approx((2 * 8 + 5 * 6) / 7)
-    assert s["tasks"][0]["metrics"]["judge_score"]["count"] == 7
-    assert s["summary_generators"]["unparsed_answers"] == {"mt_judged/judge_score": 1}
-    triage = ok(gage(root, "triage", "runs/eval"))
-    assert "judge unparsed" in triage and "Elon Musk" not in triage.split("judge unparsed")[0]
