@@ -279,10 +279,12 @@ class Runtime:
             if selection is None:
                 return iter_samples(plan.dataset, base_dir=base_dir, config_path=plan.dataset_path,
                                     max_samples=plan.max_samples)
-            # The listed ids wherever they are in the dataset; max_samples counts the selected ones.
+            # The listed ids wherever they are in the dataset; a whole-number max_samples counts the selected ones
+            # (a fraction of the dataset means nothing for a hand-picked list).
             chosen = selection.filter(plan.task_id, iter_samples(plan.dataset, base_dir=base_dir,
                                                                  config_path=plan.dataset_path))
-            return itertools.islice(chosen, plan.max_samples)
+            limit = plan.max_samples if isinstance(plan.max_samples, int) else None
+            return itertools.islice(chosen, limit)
 
         loop = SampleLoop(plan.task_id, samples, chain, writer, trace, resume, limits, stats,
                           sample_events=self.settings.sample_events)
