@@ -2,17 +2,23 @@
 
 Built-in modules are imported the first time a kind is looked up, so `import gage_eval` stays cheap.
 Third-party packages register through the entry-point group ``gage_eval.plugins`` (the entry point
-may name a module or a callable taking the registry). Configs may also name any object directly
-with a ``package.module:attr`` import path.
+may name a module or a callable taking the registry). A project's own benchmarks live in
+``./gage_benchmarks/<name>/`` (what `gage support implement` writes): discovery imports them from the
+current directory, like pytest imports conftest.py. Configs may also name any object directly with a
+``package.module:attr`` import path.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.util
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, TypeVar
 
 from gage_eval.errors import ConfigError, close_match_hint
@@ -52,6 +58,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
 )
 
 PLUGIN_GROUP = "gage_eval.plugins"
+PROJECT_PACKAGE = "gage_benchmarks"  # <project>/gage_benchmarks/<name>/: a project's own benchmarks
 
 
 def _benchmark_modules() -> list[str]:
@@ -108,6 +115,7 @@ class Registry:
         self._discovered = False
         self._loading_builtins = False
         self._plugin_errors: list[str] = []
+        self._projects: dict[Path, str] = {}  # project benchmark folder -> the package name it was imported as
         self._lock = threading.RLock()
 
     @property
@@ -152,6 +160,7 @@ class Registry:
                     importlib.import_module(module)
             finally:
                 self._loading_builtins = False
+            self.load_project(Path.cwd())
             for ep in entry_points(group=PLUGIN_GROUP):
                 try:
                     loaded = ep.load()
@@ -163,6 +172,46 @@ class Registry:
                                f"load: {type(exc).__name__}: {exc}")
                     self._plugin_errors.append(problem)
                     warnings.warn(problem, RuntimeWarning, stacklevel=2)
+
+    def load_project(self, root: Path) -> list[str]:
+        """Import the benchmarks of a project, ``<root>/gage_benchmarks/<name>/__init__.py`` each, and return the
+        module names. The folder is imported from its location, without putting the project on sys.path (its
+        other modules must not shadow installed packages); generated packages import their own modules
+        relatively. A benchmark that fails to import is a warning, as a broken plugin is."""
+        folder = (Path(root) / PROJECT_PACKAGE).resolve()
+        if not (folder / "__init__.py").is_file():
+            return []
+        with self._lock:
+            if folder in self._projects:
+                return []
+            loaded = sys.modules.get(PROJECT_PACKAGE)
+            same = loaded is not None and [str(folder)] == list(getattr(loaded, "__path__", []))
+            name = PROJECT_PACKAGE if loaded is None or same else (
+                f"{PROJECT_PACKAGE}_{hashlib.sha1(str(folder).encode()).hexdigest()[:10]}")
+            self._projects[folder] = name
+            modules = []
+            try:
+                if name not in sys.modules:
+                    spec = importlib.util.spec_from_file_location(name, folder / "__init__.py",
+                                                                  submodule_search_locations=[str(folder)])
+                    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+                    sys.modules[name] = module
+                    spec.loader.exec_module(module)  # type: ignore[union-attr]
+            except Exception as exc:  # noqa: BLE001 - the user's code
+                sys.modules.pop(name, None)
+                self._project_error(folder / "__init__.py", exc)
+                return []
+            for sub in sorted(p for p in folder.iterdir() if (p / "__init__.py").is_file()):
+                try:
+                    modules.append(importlib.import_module(f"{name}.{sub.name}").__name__)
+                except Exception as exc:  # noqa: BLE001 - the user's code
+                    self._project_error(sub, exc)
+            return modules
+
+    def _project_error(self, where: Path, exc: BaseException) -> None:
+        problem = f"project benchmark {where} failed to import: {type(exc).__name__}: {exc}"
+        self._plugin_errors.append(problem)
+        warnings.warn(problem, RuntimeWarning, stacklevel=3)
 
     def get(self, kind: str, name: str, *, config_path: str | None = None) -> Any:
         """Look up an asset by name, or import it when `name` is a ``module:attr`` path."""

@@ -18,7 +18,7 @@ def _register() -> None:
     if app.registered_commands:  # idempotent: main() may be called more than once in a process (tests, API)
         return
     from gage_eval.cli import (arena_cmd, config_cmds, eval_cmd, perf_cmd, registry_cmds, run_cmd, serve_cmd,
-                               swebench_cmd, sweep_cmd, view_cmds)
+                               support_cmd, swebench_cmd, sweep_cmd, triage_cmd, view_cmds)
 
     run_cmd.register(app)
     eval_cmd.register(app)
@@ -30,6 +30,8 @@ def _register() -> None:
     serve_cmd.register(app)
     sweep_cmd.register(app)
     swebench_cmd.register(app)
+    support_cmd.register(app)
+    triage_cmd.register(app)
 
 
 def report_error(exc: GageError) -> int:

@@ -14,16 +14,18 @@ from gage_eval.registry import registry
 
 
 def benchmark_table() -> Table:
-    """Builtin benchmarks: name, versions, dataset source, scoring (from each latest template)."""
+    """Builtin benchmarks and the project's own (./gage_benchmarks): name, versions, dataset source, scoring
+    (from each latest template)."""
     from gage_eval.config.metric_forms import normalize_metric_entry
-    from gage_eval.config.templates import is_benchmark_template
+    from gage_eval.config.templates import is_benchmark_template, is_project_template
 
     table = Table(show_lines=False, expand=False)
     for col in ("benchmark", "versions", "dataset (split)", "scoring"):
         table.add_column(col, overflow="fold")
     for name, versions in sorted(available_templates().items()):
         latest = versions[max(versions)]
-        if not is_benchmark_template(latest):
+        project = is_project_template(latest)
+        if not (project or is_benchmark_template(latest)):
             continue
         doc = yaml.safe_load(latest.read_text(encoding="utf-8")) or {}
         definition = doc.get("definition") or {}
@@ -36,7 +38,7 @@ def benchmark_table() -> Table:
         judged = any("judge" in a.get("role_type", "") for a in definition.get("role_adapters") or [])
         metrics = ", ".join(dict.fromkeys(normalize_metric_entry(m).get("implementation", "?")
                                           for m in definition.get("metrics", [])))
-        table.add_row(name, ", ".join(f"v{v}" for v in sorted(versions)), source,
+        table.add_row(name + (" (project)" if project else ""), ", ".join(f"v{v}" for v in sorted(versions)), source,
                       f"{mode}{' + judge' if judged else ''}: {metrics}")
     return table
 

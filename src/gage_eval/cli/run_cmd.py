@@ -13,6 +13,8 @@ from gage_eval.errors import RunInterrupted, attach_config_file
 MAX_FAILURE_RATE_HELP = ("fraction of failed samples (0-1) above which a finished run exits with code 3 "
                          "[env GAGE_EVAL_MAX_FAILURE_RATE; default 0: any failed sample]")
 NO_PREFLIGHT_HELP = "do not check HTTP backends (connect, /v1/models) before the first sample"
+ONLY_SAMPLES_HELP = ("rerun only the sample ids listed in FILE (what `gage triage RUN_DIR` writes, or one id per line), "
+                     "into this run's --run-id; summary.json links the source run")
 
 if TYPE_CHECKING:
     from gage_eval.engine.runtime import RunResult
@@ -48,6 +50,12 @@ def print_result(result: RunResult) -> None:
     s = result.summary
     typer.echo(f"run {result.run_id}: {result.status}, {s['sample_count']} samples, "
                f"{s['failures']['total']} failed -> {result.run_dir}")
+    selected = s["run"].get("only_samples")
+    if selected:
+        typer.echo(f"  only the listed samples: {selected['found']} of {selected['requested']} found"
+                   + (f" (rerun of {selected['rerun_of']})" if selected.get("rerun_of") else ""))
+        if selected["missing"]:
+            typer.secho(f"  not in the dataset: {', '.join(selected['missing'])}", fg=typer.colors.YELLOW, err=True)
     typer.echo(run_results_text(result.run_dir, s))  # the lm-eval style results table (also results.md)
     sections = s.get("summary_generators") or {}
     for key, lc in sections.items():
@@ -87,6 +95,7 @@ def register(app: typer.Typer) -> None:
         replay_from: Optional[Path] = typer.Option(None, "--replay-from", help="take the model's answers "
                                                    "(inference steps) from this earlier run directory instead of "
                                                    "calling the model; judges and metrics run as usual"),
+        only_samples: Optional[Path] = typer.Option(None, "--only-samples", help=ONLY_SAMPLES_HELP),
     ) -> None:
         """Run an evaluation and write events.jsonl, samples.jsonl and summary.json."""
         result = execute_run(config, {
@@ -95,5 +104,6 @@ def register(app: typer.Typer) -> None:
             "failure_policy": failure_policy, "use_cache": use_cache or None, "progress": progress,
             "gpus": gpus, "cpus": cpus, "model_path": model_path, "sample_events": sample_events or None,
             "metrics_port": metrics_port, "max_failure_rate": max_failure_rate,
-            "preflight": False if no_preflight else None, "replay_from": replay_from})
+            "preflight": False if no_preflight else None, "replay_from": replay_from,
+            "only_samples": only_samples})
         raise typer.Exit(exit_code_for(result))

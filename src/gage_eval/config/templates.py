@@ -13,6 +13,7 @@ import yaml
 from gage_eval.config.loading import parse_model, read_yaml
 from gage_eval.config.models import BuiltinTemplate, PipelineConfig, RunConfig
 from gage_eval.errors import ConfigError, close_match_hint
+from gage_eval.registry import PROJECT_PACKAGE
 
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 _VERSION_FILE = re.compile(r"^v(\d+)\.ya?ml$", re.IGNORECASE)
@@ -21,9 +22,10 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def template_dirs(extra: list[Path] | None = None) -> list[Path]:
-    """Search order: explicit dirs, ./config/builtin_templates, the source checkout, the installed package,
-    then the builtin benchmark folders (gage_eval/benchmarks/<name>/vN.yaml)."""
-    candidates = [*(extra or []), Path.cwd() / "config" / "builtin_templates",
+    """Search order: explicit dirs, ./config/builtin_templates, the project's own benchmarks
+    (./gage_benchmarks/<name>/vN.yaml, see registry.PROJECT_PACKAGE), the source checkout, the installed
+    package, then the builtin benchmark folders (gage_eval/benchmarks/<name>/vN.yaml)."""
+    candidates = [*(extra or []), Path.cwd() / "config" / "builtin_templates", Path.cwd() / PROJECT_PACKAGE,
                   _PACKAGE_DIR.parents[1] / "config" / "builtin_templates",
                   _PACKAGE_DIR / "_builtin_templates", _PACKAGE_DIR / "benchmarks"]
     seen, out = set(), []
@@ -38,6 +40,11 @@ def template_dirs(extra: list[Path] | None = None) -> list[Path]:
 def is_benchmark_template(path: Path) -> bool:
     """True for the templates shipped as builtin benchmarks (gage_eval/benchmarks/<name>/vN.yaml)."""
     return (_PACKAGE_DIR / "benchmarks").resolve() in path.resolve().parents
+
+
+def is_project_template(path: Path) -> bool:
+    """True for a project's own benchmarks (./gage_benchmarks/<name>/vN.yaml, written by `gage support`)."""
+    return (Path.cwd() / PROJECT_PACKAGE).resolve() in path.resolve().parents
 
 
 def canonical_digest(definition: dict[str, Any]) -> str:

@@ -34,6 +34,11 @@ _GENERIC_FIX = {
 }
 
 
+def generic_fix(reason: str) -> str | None:
+    """What to do about a failure class when the failing component said nothing more specific."""
+    return _GENERIC_FIX.get(reason)
+
+
 @dataclass
 class FailureClass:
     reason: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import itertools
 import logging
 import time
 from collections import Counter
@@ -38,6 +39,7 @@ from gage_eval.engine.preflight import preflight_backends
 from gage_eval.engine.response_cache import ResponseCache
 from gage_eval.engine.resume import load_and_compact
 from gage_eval.engine.sample_loop import FailFast, LoopLimits, SampleLoop
+from gage_eval.engine.selection import SampleSelection, load_selection
 from gage_eval.engine.settings import RunSettings
 from gage_eval.engine.writer import SamplesWriter
 from gage_eval.errors import ConfigError, GageError, PreflightError
@@ -150,6 +152,8 @@ class Runtime:
         self._callers: dict[str, ModelCaller] = {}
         self.preflight_warnings: list[str] = []
         self.replay: ReplaySource | None = None
+        self.selection: SampleSelection | None = load_selection(settings.only_samples) \
+            if settings.only_samples else None
         self.queue_gauge = Gauge("queue_depth")
         self.inflight_gauge = Gauge("inflight")
 
@@ -183,7 +187,10 @@ class Runtime:
         settings, cfg = self.settings, self.cfg
         samples_path = self.run_dir / "samples.jsonl"
         resume = load_and_compact(samples_path)
-        write_json_atomic(self.run_dir / "run_meta.json", {"run_id": self.run_id, "results_digest": digest})
+        # cwd: where relative dataset paths were resolved, so `gage triage` can print a rerun command that works.
+        write_json_atomic(self.run_dir / "run_meta.json", {
+            "run_id": self.run_id, "results_digest": digest, "cwd": str(Path.cwd()),
+            **({"rerun_of": self.selection.source_run} if self.selection and self.selection.source_run else {})})
         write_json_atomic(self.run_dir / "config.json", redact(cfg.model_dump(mode="json", by_alias=True)))
         trace = EventTrace(self.run_id, self._sinks())
         started, t0 = datetime.now(timezone.utc), time.monotonic()
@@ -266,9 +273,18 @@ class Runtime:
         limits = LoopLimits(plan.concurrency, plan.prefetch_factor, plan.max_inflight)
         base_dir = self.settings.base_dir
 
+        selection = self.selection
+
         def samples():
-            return iter_samples(plan.dataset, base_dir=base_dir, config_path=plan.dataset_path,
-                                max_samples=plan.max_samples)
+            if selection is None:
+                return iter_samples(plan.dataset, base_dir=base_dir, config_path=plan.dataset_path,
+                                    max_samples=plan.max_samples)
+            # The listed ids wherever they are in the dataset; a whole-number max_samples counts the selected ones
+            # (a fraction of the dataset means nothing for a hand-picked list).
+            chosen = selection.filter(plan.task_id, iter_samples(plan.dataset, base_dir=base_dir,
+                                                                 config_path=plan.dataset_path))
+            limit = plan.max_samples if isinstance(plan.max_samples, int) else None
+            return itertools.islice(chosen, limit)
 
         loop = SampleLoop(plan.task_id, samples, chain, writer, trace, resume, limits, stats,
                           sample_events=self.settings.sample_events)
@@ -343,6 +359,7 @@ class Runtime:
         summary = {
             "run": {"run_id": self.run_id, "status": status, "error": error, **verdict,
                     "preflight_warnings": self.preflight_warnings, "config_name": self.cfg.metadata.name,
+                    **({"only_samples": self.selection.report()} if self.selection else {}),
                     "template": extra.get("template"), "templates": extra.get("templates"),
                     # the run evaluates this checkpoint step (gage sweep; `gage view` plots score vs step)
                     **({"checkpoint_step": extra["checkpoint_step"]} if "checkpoint_step" in extra else {}),

@@ -49,6 +49,7 @@ class RunSettings(BaseModel):
     # per checkpoint up across several runs): the run uses it instead of starting its own. Where the server runs
     # is not part of the results, so the run directory still resumes when the port changes.
     running_servers: dict[str, str] = Field(default_factory=dict)
+    only_samples: Path | None = None  # rerun just these sample ids (engine/selection.py)
     summary_generators: list[str] = Field(default_factory=list)
     secrets: dict[str, str] = Field(default_factory=dict, repr=False, exclude=True)
 

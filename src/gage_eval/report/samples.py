@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from gage_eval.metrics.aggregate import MetricAggregator
+from gage_eval.report.triage import Triage
 
 PREVIEW_CHARS = 100
 TRIM_CHARS = 8000
@@ -115,6 +116,7 @@ class SampleScanner:
         self.tail_bytes = 0  # bytes after the last newline: a torn write, or a line being written
         self.tallies: dict[str, _Tally] = {}
         self.overall = MetricAggregator()
+        self.triage = Triage()  # failed and wrong samples by cause (report/triage.py)
 
     def poll(self, on_record: Callable[[int, dict[str, Any]], None] | None = None) -> int:
         """Consume complete lines appended since the last poll; returns how many rows were added."""
@@ -155,6 +157,7 @@ class SampleScanner:
                     self.corrupt_lines += 1  # not JSON, or JSON that is not a sample record
                 else:
                     self._tally(row, record)
+                    self.triage.add(record, self.primary.get(row[0]))
                     if self.max_rows is not None and len(self.rows) >= self.max_rows:
                         self.omitted_rows += 1  # bounded memory for huge runs: counted, not browsable here
                     else:

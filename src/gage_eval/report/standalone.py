@@ -118,6 +118,7 @@ def report_context(info: RunInfo, scan: SampleScanner) -> dict[str, Any]:
             "warnings": [*info.warnings, *([] if info.running else scan.warnings())], "missing": info.missing,
             "notes": info.notes,
             "figures": {k: v for k, v in figures.items() if v is not None}, "row_count": len(scan.rows),
+            "triage": scan.triage.as_dict(),
             "page": {"tasks": task_order, "primary": scan.primary, "fields": list(ROW_FIELDS)}}
 
 

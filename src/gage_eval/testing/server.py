@@ -50,6 +50,8 @@ class TestServerConfig(BaseModel):
     require_api_key: str | None = None  # also guards /v1/models, as vLLM's --api-key does
     # Deterministic faults: a request whose prompt contains a key is answered with that HTTP status.
     fail_prompts: dict[str, int] = Field(default_factory=dict)
+    # ... and one whose prompt contains a key is answered only after that many ms (a client timeout, per sample).
+    slow_prompts: dict[str, float] = Field(default_factory=dict)
     web_page: bool = False  # a web server, not an API: every path answers an HTML page (a misconfigured URL)
     seed: int = 0
     script: Any = None  # Script: callable(request) -> answer (a list: the n choices), {substring: answer}, or a list cycled
@@ -179,6 +181,9 @@ class OpenAITestServer:
         if isinstance(fault, web.Response):
             return self._count(fault)
         prompt = self._prompt(body, chat)
+        delay = next((ms for key, ms in self.config.slow_prompts.items() if key in prompt), 0.0)
+        if delay:
+            await asyncio.sleep(delay / 1000)
         self.prompt_counts[prompt] += 1
         answer = self.answer(body, prompt)
         if (isinstance(answer, list) or self.config.verbatim) and not body.get("stream"):
@@ -386,7 +391,7 @@ def start_server_process(**options: Any) -> Iterator[tuple[subprocess.Popen, str
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="OpenAI-compatible test server")
     for name, field in TestServerConfig.model_fields.items():
-        if name in ("script", "echo_prompt", "token_logprob", "alt_logprob", "fail_prompts"):
+        if name in ("script", "echo_prompt", "token_logprob", "alt_logprob", "fail_prompts", "slow_prompts"):
             continue
         ap.add_argument(f"--{name.replace('_', '-')}", type=type(field.default) if field.default is not None else str,
                         default=field.default)

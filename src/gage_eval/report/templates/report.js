@@ -243,6 +243,13 @@
         render();
       });
     });
+    document.querySelectorAll("#triage .sample-link").forEach(function (b) {
+      b.addEventListener("click", function () {  // a triage example: find it in the sample list
+        const box = $("f-search");
+        box.value = b.dataset.sample; state.q = b.dataset.sample; applyFilter(true);
+        $("samples").scrollIntoView();
+      });
+    });
     document.querySelector("#sample-table tbody").addEventListener("click", function (e) {
       const tr = e.target.closest("tr[data-row]");
       if (tr) showDetail(Number(tr.dataset.row));
