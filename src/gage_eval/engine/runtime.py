@@ -321,12 +321,16 @@ class Runtime:
         defaults = ["unparsed_answers"] + (["judge_usage"] if any("judge" in a.role_type
                                                                    for a in self.cfg.role_adapters) else [])
         specs = [(n, {}) for n in defaults + self.settings.summary_generators]
+        # A game arena's section (ratings, per-player results, replays) needs the arena's own settings.
+        specs += [("game_arena", {"adapter_id": a.adapter_id, "arena": a.params}) for a in self.cfg.role_adapters
+                  if a.role_type == "arena"]
         specs += [(g.name, g.params) for g in self.cfg.summary_generators]
         counts = Counter(name for name, _ in specs)
         for name, params in specs:
             # The same section twice (e.g. per-subject breakdowns of MMLU and CMMLU in one quick-mode run) is
             # told apart by its task.
-            key = name if counts[name] == 1 or "task_id" not in params else f"{name}:{params['task_id']}"
+            which = params.get("task_id") or params.get("adapter_id")
+            key = name if counts[name] == 1 or not which else f"{name}:{which}"
             if key not in generators or params:
                 factory = registry.get("summary_generators", name, config_path="summary_generators")
                 if accepts_run_dir(factory):  # sections that write files of their own (predictions.jsonl)
