@@ -58,6 +58,10 @@ def print_result(result: RunResult) -> None:
     if unparsed:
         typer.echo("  unparsed answers (scored 0 or left out, see summary.json): "
                    + ", ".join(f"{k}: {n}" for k, n in unparsed.items()))
+    if any(key.startswith("game_arena") for key in sections):
+        from gage_eval.games.play import print_game_tables
+
+        print_game_tables(s)
     print_failures(s)  # last, so the terminal ends with why anything failed
 
 

@@ -84,6 +84,11 @@ def results_digest(cfg: PipelineConfig) -> str:
     for task in data.get("tasks", []):
         for key in _SCHEDULING_KEYS:
             task.pop(key, None)
+    for adapter in data.get("role_adapters", []):
+        # Whether a game arena shows its board page (and on which port) changes no result: `gage arena play` may
+        # resume a run that `gage run` started.
+        if adapter.get("role_type") == "arena" and isinstance(adapter.get("params"), dict):
+            adapter["params"].pop("visualizer", None)
     return canonical_digest(redact(data))
 
 

@@ -85,7 +85,8 @@ class ArenaRole(RoleAdapter):
         if run_dir is None:  # `gage validate`: check the port, serve nothing
             check_port(vis.host, vis.port, where)
             return
-        self.server = BoardServer(self.hub, self.make_env, vis.host, vis.port, where, run_dir=Path(run_dir))
+        environment = self.params.environment.model_dump(exclude_none=True)
+        self.server = BoardServer(self.hub, environment, vis.host, vis.port, where, run_dir=Path(run_dir))
         self.url = self.server.start()
         Path(run_dir).mkdir(parents=True, exist_ok=True)
         (Path(run_dir) / "board.url").write_text(self.url + "\n", encoding="utf-8")
