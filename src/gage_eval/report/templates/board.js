@@ -142,7 +142,7 @@
     var all = views(payload), index = all.length - 1;
     var bar = text("div", "replay-controls");
     var buttons = {};
-    [["first", "\u23ee"], ["prev", "\u25c0"], ["next", "\u25b6"], ["last", "\u23ed"]].forEach(function (b) {
+    [["first", "\u00ab"], ["prev", "\u2039"], ["next", "\u203a"], ["last", "\u00bb"]].forEach(function (b) {
       var btn = text("button", "replay-" + b[0], b[1]);
       btn.type = "button";
       btn.setAttribute("data-go", b[0]);
