@@ -92,6 +92,16 @@ def link_game_datasets(cfg: Any, file: str | None) -> None:
     arenas = {a.adapter_id: (i, a) for i, a in enumerate(cfg.role_adapters) if a.role_type == "arena"}
     if not arenas:
         return
+    backends = [b.backend_id for b in cfg.backends if b.backend_id]
+    for index, adapter in arenas.values():
+        players = adapter.params.get("players") if isinstance(adapter.params.get("players"), list) else []
+        for j, player in enumerate(players):
+            ref = player.get("backend_id") if isinstance(player, dict) else None
+            if isinstance(ref, str) and ref not in backends:
+                raise ConfigError(f"player '{player.get('name')}' uses backend '{ref}', which is not declared",
+                                  file=file, path=f"role_adapters[{index}].params.players[{j}].backend_id",
+                                  fix=close_match_hint(ref, backends, label="backends") if backends else
+                                  "declare it under backends: [{backend_id: ..., type: openai_http, config: ...}]")
     if not cfg.datasets:
         from gage_eval.config.models import DatasetSpec
 

@@ -1,0 +1,86 @@
+"""LLM players over real HTTP (the package's test server, scripted to play): refused answers are counted and
+fall back as configured; a strong scripted player beats random; ratings order engine > scripted > random."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import gage_eval
+from gage_eval.testing.server import OpenAITestServer, TestServerConfig
+
+from .conftest import read_jsonl
+from .games_support import arena_config, search_player, tictactoe_heuristic
+
+
+async def test_always_illegal_player_is_counted_and_falls_back_to_random(tmp_path: Path) -> None:
+    async with OpenAITestServer(TestServerConfig(script=lambda body: "I play Z99, then A1 and B1")) as server:
+        cfg = arena_config(server.base_url, [
+            {"name": "bad", "type": "llm", "backend_id": "llm", "max_retries": 2, "fallback": "random"},
+            {"name": "rnd", "type": "engine", "engine": "random"}], {"game": "tictactoe"},
+            {"format": "pairs", "pairs": [["bad", "rnd"]], "games_per_pair": 4})
+        result = await gage_eval.arun(cfg, output_dir=tmp_path, run_id="bad", progress="off")
+        requests = server.requests
+    assert result.status == "completed"
+    records = read_jsonl(tmp_path / "bad" / "samples.jsonl")
+    turns = [m for r in records for m in r["model_output"]["game"]["moves"] if m["player"] == "bad"]
+    assert turns and all(m["illegal_attempts"] == 3 and m["source"] == "fallback" and len(m["attempts"]) == 3
+                         for m in turns)
+    assert all(a["error"] and "several moves" in a["error"] for m in turns for a in m["attempts"])
+    assert requests == 3 * len(turns)  # every refused answer was a real request, and each was counted
+    section = result.summary["summary_generators"]["game_arena"]
+    bad = next(p for p in section["players"] if p["player"] == "bad")
+    assert bad["illegal_attempts"] == 3 * len(turns) and bad["fallback_moves"] == len(turns)
+    assert bad["illegal_move_rate"]["value"] == 1.0 and bad["illegal_move_rate"]["n"] == len(turns)
+    assert bad["illegal_game_rate"]["value"] == 1.0 and bad["forfeits"] == 0
+    assert result.summary["metrics"]["illegal_move_rate"]["value"] == 1.0
+
+
+async def test_always_illegal_player_forfeits_when_configured(tmp_path: Path) -> None:
+    async with OpenAITestServer(TestServerConfig(script=lambda body: "Move: Z9")) as server:
+        cfg = arena_config(server.base_url, [
+            {"name": "bad", "type": "llm", "backend_id": "llm", "max_retries": 1, "fallback": "forfeit"},
+            {"name": "rnd", "type": "engine", "engine": "random"}], {"game": "connect_four"},
+            {"format": "pairs", "pairs": [["bad", "rnd"]], "games_per_pair": 2})
+        result = await gage_eval.arun(cfg, output_dir=tmp_path, run_id="forfeit", progress="off")
+    games = [r["model_output"]["game"] for r in read_jsonl(tmp_path / "forfeit" / "samples.jsonl")]
+    assert all(g["winner"] == "rnd" and "bad forfeited" in g["reason"] and g["forfeit_seat"] is not None
+               for g in games)
+    assert [g["move_count"] for g in sorted(games, key=lambda g: g["players"][0])] == [0, 1]
+    section = result.summary["summary_generators"]["game_arena"]
+    assert next(p for p in section["players"] if p["player"] == "bad")["forfeits"] == 2
+    assert result.summary["metrics"]["game_forfeit"]["value"] == 1.0
+
+
+async def test_scripted_strong_player_beats_random_in_95_of_100_games(tmp_path: Path) -> None:
+    async with OpenAITestServer(TestServerConfig(script=search_player(3, 4, gravity=True))) as server:
+        cfg = arena_config(server.base_url, [
+            {"name": "strong", "type": "llm", "backend_id": "llm", "max_retries": 0, "fallback": "forfeit"},
+            {"name": "rnd", "type": "engine", "engine": "random"}], {"game": "connect_four"},
+            {"format": "pairs", "pairs": [["strong", "rnd"]], "games_per_pair": 100})
+        cfg["execution"] = {"concurrency": 8}
+        result = await gage_eval.arun(cfg, output_dir=tmp_path, run_id="strong", progress="off")
+    section = result.summary["summary_generators"]["game_arena"]
+    strong = next(p for p in section["players"] if p["player"] == "strong")
+    assert strong["games"] == 100 and strong["wins"] >= 95, strong
+    assert strong["illegal_attempts"] == 0 and strong["forfeits"] == 0
+    assert {seat: rec["games"] for seat, rec in strong["by_seat"].items()} == {"red": 50, "yellow": 50}
+
+
+async def test_ratings_rank_engine_above_scripted_above_random(tmp_path: Path) -> None:
+    async with OpenAITestServer(TestServerConfig(script=tictactoe_heuristic)) as server:
+        cfg = arena_config(server.base_url, [
+            {"name": "engine", "type": "engine", "engine": "perfect"},
+            {"name": "scripted", "type": "llm", "backend_id": "llm", "max_retries": 1},
+            {"name": "random", "type": "engine", "engine": "random"}], {"game": "tictactoe"},
+            {"format": "round_robin", "games_per_pair": 20, "seed": 3}, report={"bootstrap_rounds": 200})
+        cfg["execution"] = {"concurrency": 8}
+        result = await gage_eval.arun(cfg, output_dir=tmp_path, run_id="ratings", progress="off")
+    section = result.summary["summary_generators"]["game_arena"]
+    assert section["games"] == 60
+    board = section["leaderboard"]
+    assert [r["model"] for r in board] == ["engine", "scripted", "random"], board
+    assert board[0]["rating"] is not None and board[1]["rating"] is not None
+    assert board[0]["rating"] > board[1]["rating"]
+    engine = next(p for p in section["players"] if p["player"] == "engine")
+    assert engine["losses"] == 0  # perfect play never loses
+    html = (tmp_path / "ratings" / "report.html").read_text()
+    assert 'id="game-ratings-arena"' in html and 'class="game-replays"' in html
