@@ -87,8 +87,13 @@ def _serve_replays(cfg: Any, run_dir: Path) -> None:
     environment = EnvironmentSpec.model_validate(adapter.params.get("environment") or {})
     visualizer = adapter.params.get("visualizer") or {}
     hub = BoardHub(game_name(environment))
+    port = int(visualizer.get("port", 8766))
+    try:  # the port the run's page had (also when it was 0, any port): an open page reconnects by itself
+        port = int((run_dir / "board.url").read_text().strip().rstrip("/").rsplit(":", 1)[1])
+    except (OSError, ValueError, IndexError):
+        pass
     server = BoardServer(hub, environment.model_dump(exclude_none=True), visualizer.get("host", "127.0.0.1"),
-                         int(visualizer.get("port", 8766)), "visualizer", run_dir=run_dir)
+                         port, "visualizer", run_dir=run_dir)
     url = server.start()
     typer.echo(f"board page with replays of every game: {url}  (Ctrl-C to quit)")
     try:
