@@ -84,3 +84,34 @@ async def test_ratings_rank_engine_above_scripted_above_random(tmp_path: Path) -
     assert engine["losses"] == 0  # perfect play never loses
     html = (tmp_path / "ratings" / "report.html").read_text()
     assert 'id="game-ratings-arena"' in html and 'class="game-replays"' in html
+
+
+async def test_shipped_round_robin_example_ends_in_ratings_with_illegal_move_rates(tmp_path: Path,
+                                                                                    monkeypatch) -> None:
+    import re
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)
+    cfg = yaml.safe_load((root / "config" / "custom" / "games_llm_round_robin.yaml").read_text())
+
+    def first_legal_or_nonsense(body: dict) -> str:  # model-a plays its first legal move, model-b rambles
+        text = body["messages"][-1]["content"]
+        legal = re.search(r"Legal moves: ([^\n]+)", text)
+        return f"Move: {legal.group(1).split(', ')[0].rstrip('.')}" if body["model"] == "a" and legal else "hmm"
+
+    async with OpenAITestServer(TestServerConfig(script=first_legal_or_nonsense)) as server:
+        for backend in cfg["backends"]:
+            backend["config"].update(base_url=server.base_url, model=backend["backend_id"][-1])
+        result = await gage_eval.arun(cfg, output_dir=tmp_path, run_id="rr", progress="off", max_samples=3,
+                                      preflight=False)
+    assert result.status == "completed"
+    sections = result.summary["summary_generators"]
+    for game in ("tictactoe", "gomoku", "connect_four"):
+        section = sections[f"game_arena:{game}_arena"]
+        assert section["games"] == 3 and section["leaderboard"]
+        rates = {p["player"]: p.get("illegal_move_rate") for p in section["players"]}
+        assert rates.get("model_b") is None or rates["model_b"]["value"] == 1.0
+        if rates.get("model_a"):
+            assert rates["model_a"]["value"] == 0.0

@@ -58,6 +58,10 @@ def create_board_app(hub: BoardHub, environment: dict[str, Any]) -> Any:
     def page() -> str:
         return _PAGE.read_text(encoding="utf-8")
 
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status_code=204)
+
     @app.get("/board.js")
     def board_js() -> Response:
         return Response(asset("board.js"), media_type="text/javascript")
