@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
@@ -18,8 +19,9 @@ if TYPE_CHECKING:
     from gage_eval.engine.runtime import RunResult
 
 
-def execute_run(config: Path, flags: dict[str, Any]) -> RunResult:
-    """Shared by `gage run` and run.py: build settings at the edge, run, print where artifacts went."""
+def execute_run(config: Path, flags: dict[str, Any], adjust: Callable[[Any], Any] | None = None) -> RunResult:
+    """Shared by `gage run`, `gage arena play` and run.py: build settings at the edge, run, print where artifacts
+    went. `adjust` may change the loaded config first (`gage arena play` turns the board page on)."""
     # Imported here so that every other `gage` command starts without loading the engine.
     from gage_eval.api import prepare
     from gage_eval.engine import event_loop
@@ -33,6 +35,9 @@ def execute_run(config: Path, flags: dict[str, Any]) -> RunResult:
         from gage_eval.config.models import ReplaySpec
 
         cfg = cfg.model_copy(update={"replay": ReplaySpec(run_dir=str(Path(replay_from).resolve()))})
+    if adjust is not None:
+        with attach_config_file(config):
+            cfg = adjust(cfg)
     try:
         with attach_config_file(config):
             result = event_loop.run(Runtime(cfg, settings).run())

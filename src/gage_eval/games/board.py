@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import errno
 import socket
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from pydantic import BaseModel
 
 from gage_eval.errors import ConfigError
 from gage_eval.games.hub import BoardHub
+from gage_eval.view.background import BackgroundServer
 
 _PAGE = Path(__file__).with_name("board_page.html")
 
@@ -98,32 +97,18 @@ def create_board_app(hub: BoardHub, environment: dict[str, Any]) -> Any:
     return app
 
 
-class BoardServer:
+class BoardServer(BackgroundServer):
     def __init__(self, hub: BoardHub, environment: dict[str, Any], host: str, port: int, where: str,
                  run_dir: Path | None = None) -> None:
-        import uvicorn
-
         if run_dir is not None:
             _load_finished(hub, run_dir / "samples.jsonl")
         self.host, self.port, self.where = host, port, where
-        self.server = uvicorn.Server(uvicorn.Config(create_board_app(hub, environment), host=host, port=port,
-                                                    log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, name="gage-game-board", daemon=True)
+        super().__init__(create_board_app(hub, environment), host, port, "gage-game-board",
+                         lambda _address: _port_error(host, port, where, "the server did not start"))
 
     def start(self, timeout_s: float = 10.0) -> str:
         check_port(self.host, self.port, self.where)
-        self.thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise _port_error(self.host, self.port, self.where, "the server did not start")
-            time.sleep(0.02)
-        host, port = self.server.servers[0].sockets[0].getsockname()[:2]
-        return f"http://{host}:{port}/"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        return super().start(timeout_s)
 
 
 def _load_finished(hub: BoardHub, samples: Path) -> None:

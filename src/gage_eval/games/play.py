@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from gage_eval.errors import ConfigError, RunInterrupted, attach_config_file
+from gage_eval.errors import ConfigError
 
 
 def _with_board(cfg: Any, port: int | None, file: str) -> Any:
@@ -26,28 +26,12 @@ def _with_board(cfg: Any, port: int | None, file: str) -> Any:
 
 
 def play_config(config: Path, port: int | None, stay: bool, flags: dict[str, Any]) -> int:
-    from gage_eval.api import prepare
     from gage_eval.cli.exit_codes import exit_code_for
-    from gage_eval.cli.run_cmd import print_result
-    from gage_eval.config import load_config
-    from gage_eval.engine import event_loop
-    from gage_eval.engine.runtime import Runtime
-    from gage_eval.engine.settings import settings_from_env_and_flags
+    from gage_eval.cli.run_cmd import execute_run
 
-    with attach_config_file(config):
-        cfg = _with_board(load_config(config), port, str(config))
-    settings = settings_from_env_and_flags({**{k: v for k, v in flags.items() if v is not None},
-                                            "base_dir": config.resolve().parent})
-    cfg, settings = prepare(cfg, settings)
-    try:
-        with attach_config_file(config):
-            result = event_loop.run(Runtime(cfg, settings).run())
-    except KeyboardInterrupt:
-        raise RunInterrupted() from None
-    print_result(result)
-    print_game_tables(result.summary)
+    result = execute_run(config, flags, adjust=lambda cfg: _with_board(cfg, port, str(config)))
     if stay and result.status != "failed":
-        _serve_replays(cfg, result.run_dir)
+        _serve_replays(result.run_dir)
     return exit_code_for(result)
 
 
@@ -77,15 +61,18 @@ def print_game_tables(summary: dict[str, Any]) -> None:
         Console().print(table)
 
 
-def _serve_replays(cfg: Any, run_dir: Path) -> None:
+def _serve_replays(run_dir: Path) -> None:
     from gage_eval.games.board import BoardServer
     from gage_eval.games.catalog import game_name
     from gage_eval.games.config import EnvironmentSpec
     from gage_eval.games.hub import BoardHub
 
-    adapter = next(a for a in cfg.role_adapters if a.role_type == "arena")
-    environment = EnvironmentSpec.model_validate(adapter.params.get("environment") or {})
-    visualizer = adapter.params.get("visualizer") or {}
+    import orjson
+
+    config = orjson.loads((run_dir / "config.json").read_bytes())  # the config as the run resolved it
+    adapter = next(a for a in config["role_adapters"] if a["role_type"] == "arena")
+    environment = EnvironmentSpec.model_validate(adapter["params"].get("environment") or {})
+    visualizer = adapter["params"].get("visualizer") or {}
     hub = BoardHub(game_name(environment))
     port = int(visualizer.get("port", 8766))
     try:  # the port the run's page had (also when it was 0, any port): an open page reconnects by itself
