@@ -156,3 +156,25 @@ def test_parser_reads_one_move(text: str, move: str) -> None:
 def test_parser_refuses_ambiguous_or_missing_moves(text: str, error: str) -> None:
     result = default_parser(text, Gomoku())
     assert result.move is None and error in (result.error or "")
+
+
+def test_stockfish_plays_chess_when_installed() -> None:
+    import shutil
+
+    from gage_eval.games.config import PlayerSpec
+    from gage_eval.games.engines import build_engine
+
+    if not (shutil.which("stockfish") or shutil.which("stockfish", path="/usr/games")):
+        pytest.skip("stockfish is not installed (apt-get install stockfish)")
+    engine = build_engine(PlayerSpec(name="sf", type="engine", engine="stockfish", depth=6), Chess(), "players[0]")
+    rng = random.Random(1)
+    try:
+        for game in range(2):
+            env = Chess()
+            while not env.terminal and len(env.moves) < 120:
+                move = engine(env, rng) if env.current_seat == game % 2 else random_engine(env, rng)
+                assert env.illegal_reason(move) is None
+                env.play(move)
+            assert env.outcome() is not None and env.outcome().winner == game % 2  # it mates random play
+    finally:
+        engine.close()  # type: ignore[attr-defined]

@@ -57,7 +57,8 @@ class Stockfish:
     """A UCI engine process (Stockfish) through python-chess, shared by the games of one player."""
 
     def __init__(self, spec: PlayerSpec, where: str) -> None:
-        path = spec.path or shutil.which("stockfish")
+        # Debian's package installs to /usr/games, which is often not on PATH.
+        path = spec.path or shutil.which("stockfish") or shutil.which("stockfish", path="/usr/games")
         if not path or not shutil.which(path):
             raise ConfigError(f"player '{spec.name}' wants Stockfish, but no stockfish executable was found"
                               f"{' at ' + spec.path if spec.path else ' on PATH'}", path=f"{where}.path",
