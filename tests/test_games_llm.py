@@ -104,14 +104,31 @@ async def test_shipped_round_robin_example_ends_in_ratings_with_illegal_move_rat
     async with OpenAITestServer(TestServerConfig(script=first_legal_or_nonsense)) as server:
         for backend in cfg["backends"]:
             backend["config"].update(base_url=server.base_url, model=backend["backend_id"][-1])
-        result = await gage_eval.arun(cfg, output_dir=tmp_path, run_id="rr", progress="off", max_samples=3,
+        result = await gage_eval.arun(cfg, output_dir=tmp_path, run_id="rr", progress="off", max_samples=2,
                                       preflight=False)
     assert result.status == "completed"
     sections = result.summary["summary_generators"]
     for game in ("tictactoe", "gomoku", "connect_four"):
         section = sections[f"game_arena:{game}_arena"]
-        assert section["games"] == 3 and section["leaderboard"]
+        assert section["games"] == 2 and section["leaderboard"]
         rates = {p["player"]: p.get("illegal_move_rate") for p in section["players"]}
         assert rates.get("model_b") is None or rates["model_b"]["value"] == 1.0
         if rates.get("model_a"):
             assert rates["model_a"]["value"] == 0.0
+
+
+async def test_rerun_with_the_response_cache_replays_the_same_games_without_requests(tmp_path: Path) -> None:
+    async with OpenAITestServer(TestServerConfig(script=tictactoe_heuristic)) as server:
+        cfg = arena_config(server.base_url, [
+            {"name": "scripted", "type": "llm", "backend_id": "llm"},
+            {"name": "rnd", "type": "engine", "engine": "random"}], {"game": "tictactoe"}, {"games_per_pair": 4})
+        first = await gage_eval.arun(cfg, output_dir=tmp_path, run_id="a", progress="off", use_cache=True)
+        sent = server.requests
+        second = await gage_eval.arun(cfg, output_dir=tmp_path, run_id="b", progress="off", use_cache=True)
+        assert server.requests == sent > 0  # every move of the second run came from the cache
+
+    def logs(run: str) -> dict:
+        return {r["sample_id"]: [m["move"] for m in r["model_output"]["game"]["moves"]]
+                for r in read_jsonl(tmp_path / run / "samples.jsonl")}
+    assert logs("a") == logs("b") and first.status == second.status == "completed"
+    assert second.summary["runtime_health"]["response_cache"]["hits"] == sent

@@ -33,7 +33,7 @@ def _mirror_consistent(env: GameEnv) -> None:
 def test_random_legal_play_ends_in_a_legal_terminal_state(game: str, seed: int) -> None:
     env = ENVS[game]()
     rng = random.Random(seed)
-    limit = 300 if game == "chess" else 10_000
+    limit = 120 if game == "chess" else 10_000
     while not env.terminal and len(env.moves) < limit:
         legal = env.legal_moves()
         assert legal and len(set(legal)) == len(legal)

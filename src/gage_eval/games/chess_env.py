@@ -38,6 +38,7 @@ class Chess(GameEnv):
         other._chess, other.start_fen = self._chess, self.start_fen
         other.board = self.board.copy()
         other.moves = list(self.moves)
+        other._outcome = getattr(self, "_outcome", None)
         return other
 
     @property
@@ -78,6 +79,15 @@ class Chess(GameEnv):
         self.board.push_uci(move)
 
     def outcome(self) -> Outcome | None:
+        # Checking claimable draws replays candidate moves: cached per position, as it is asked for often.
+        key = (len(self.board.move_stack), self.board.fen())
+        cached = getattr(self, "_outcome", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        self._outcome = (key, self._compute_outcome())
+        return self._outcome[1]
+
+    def _compute_outcome(self) -> Outcome | None:
         result = self.board.outcome(claim_draw=True)
         if result is None:
             return None
