@@ -1,8 +1,8 @@
 """`gage run CONFIG`: run a PipelineConfig or RunConfig."""
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
