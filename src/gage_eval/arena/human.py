@@ -24,6 +24,7 @@ from gage_eval.errors import ConfigError
 from gage_eval.registry import registry
 from gage_eval.roles.base import RoleAdapter, RoleResources, read_field
 from gage_eval.sample import Sample
+from gage_eval.view.background import BackgroundServer
 
 _PAGE = Path(__file__).with_name("human_page.html")
 
@@ -110,30 +111,12 @@ def create_review_app(queue: ReviewQueue) -> Any:
     return app
 
 
-class ReviewServer:
+class ReviewServer(BackgroundServer):
     def __init__(self, queue: ReviewQueue, host: str, port: int) -> None:
-        import uvicorn
-
-        self.server = uvicorn.Server(uvicorn.Config(create_review_app(queue), host=host, port=port,
-                                                    log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, name="gage-human-review", daemon=True)
-        self.address = f"{host}:{port}"
-
-    def start(self, timeout_s: float = 10.0) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise ConfigError(f"the human review page could not start on {self.address} (is the port in use?)",
-                                  path="role_adapters.human_judge.params.port",
-                                  fix="choose another port (--port N), or --port 0 for any free port")
-            time.sleep(0.02)
-        host, port = self.server.servers[0].sockets[0].getsockname()[:2]
-        return f"http://{host}:{port}/"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        super().__init__(create_review_app(queue), host, port, "gage-human-review", lambda address: ConfigError(
+            f"the human review page could not start on {address} (is the port in use?)",
+            path="role_adapters.human_judge.params.port",
+            fix="choose another port (--port N), or --port 0 for any free port"))
 
 
 @registry.asset("roles", "human_judge", desc="a person picks A / B / tie on a local web page (127.0.0.1)",

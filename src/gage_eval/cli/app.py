@@ -76,13 +76,19 @@ def expand_multi_value(argv: list[str]) -> list[str]:
     return out
 
 
+def subverbs(argv: list[str]) -> list[str]:
+    """`gage arena play CONFIG` -> the hidden command `arena-play`: `gage arena [CONFIG]` keeps its positional
+    argument, which a click group would read as a subcommand name."""
+    return ["arena-play", *argv[2:]] if argv[:2] == ["arena", "play"] else argv
+
+
 def main(argv: list[str] | None = None) -> None:
     _register()
     pipe_safe.install()
     _graceful_sigterm()
     _short_warnings()
     try:
-        code = app(args=expand_multi_value(sys.argv[1:] if argv is None else argv), standalone_mode=False)
+        code = app(args=subverbs(expand_multi_value(sys.argv[1:] if argv is None else argv)), standalone_mode=False)
     except GageError as exc:
         sys.exit(report_error(exc))
     except KeyboardInterrupt:

@@ -1,4 +1,5 @@
-"""`gage arena`: judge models against each other from their earlier runs (or live backends) and rank them."""
+"""`gage arena`: judge models against each other from their earlier runs (or live backends) and rank them;
+`gage arena play CONFIG`: play a game arena (games as samples, board page on 127.0.0.1, ratings at the end)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -78,7 +79,8 @@ def register(app: typer.Typer) -> None:
         progress: Optional[str] = typer.Option(None, "--progress"),
         dry_run: bool = typer.Option(False, "--dry-run", help="print the compiled judge pipeline and exit"),
     ) -> None:
-        """Rank models with a judge: win/tie/loss matrix, Bradley-Terry and Elo ratings with 95% CIs."""
+        """Rank models with a judge: win/tie/loss matrix, Bradley-Terry and Elo ratings with 95% CIs.
+        (`gage arena play CONFIG` plays a game arena instead: see `gage arena play --help`.)"""
         from gage_eval.arena.config import collect_outputs, compile_arena
 
         cfg = arena_config(config, {"runs": runs, "mode": mode, "baseline": baseline, "judge_url": judge_url,
@@ -110,6 +112,28 @@ def register(app: typer.Typer) -> None:
 
         print_failures(result.summary)
         raise typer.Exit(exit_code_for(result))
+
+
+    @app.command("arena-play", hidden=True)
+    def arena_play(
+        config: Path = typer.Argument(..., help="PipelineConfig with an arena step (role_type: arena)"),
+        port: Optional[int] = typer.Option(None, "--port", help="board page port (0 = any free port)"),
+        output_dir: Optional[Path] = typer.Option(None, "--output-dir"),
+        run_id: Optional[str] = typer.Option(None, "--run-id", help="fixed run id; rerunning it resumes"),
+        concurrency: Optional[int] = typer.Option(None, "--concurrency", help="games played at once"),
+        max_samples: Optional[int] = typer.Option(None, "--max-samples", help="play only the first N games"),
+        use_cache: bool = typer.Option(False, "--use-cache", help="serve repeated model calls from the cache"),
+        progress: Optional[str] = typer.Option(None, "--progress"),
+        stay: bool = typer.Option(True, "--stay/--no-stay", help="keep the board page open for replays after the "
+                                                                 "last game, until Ctrl-C"),
+    ) -> None:
+        """gage arena play CONFIG: play the games of a game arena with the board page open (live boards, human
+        moves by click, replays), then print the ratings table."""
+        from gage_eval.games.play import play_config
+
+        raise typer.Exit(play_config(config, port, stay, {
+            "output_dir": output_dir, "run_id": run_id, "concurrency": concurrency, "max_samples": max_samples,
+            "use_cache": use_cache or None, "progress": progress}))
 
 
 def print_leaderboard(summary: dict[str, Any], run_dir: Path) -> None:

@@ -1,6 +1,7 @@
 """`gage run CONFIG`: run a PipelineConfig or RunConfig."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -20,8 +21,9 @@ if TYPE_CHECKING:
     from gage_eval.engine.runtime import RunResult
 
 
-def execute_run(config: Path, flags: dict[str, Any]) -> RunResult:
-    """Shared by `gage run` and run.py: build settings at the edge, run, print where artifacts went."""
+def execute_run(config: Path, flags: dict[str, Any], adjust: Callable[[Any], Any] | None = None) -> RunResult:
+    """Shared by `gage run`, `gage arena play` and run.py: build settings at the edge, run, print where artifacts
+    went. `adjust` may change the loaded config first (`gage arena play` turns the board page on)."""
     # Imported here so that every other `gage` command starts without loading the engine.
     from gage_eval.api import prepare
     from gage_eval.engine import event_loop
@@ -35,6 +37,9 @@ def execute_run(config: Path, flags: dict[str, Any]) -> RunResult:
         from gage_eval.config.models import ReplaySpec
 
         cfg = cfg.model_copy(update={"replay": ReplaySpec(run_dir=str(Path(replay_from).resolve()))})
+    if adjust is not None:
+        with attach_config_file(config):
+            cfg = adjust(cfg)
     try:
         with attach_config_file(config):
             result = event_loop.run(Runtime(cfg, settings).run())
@@ -66,6 +71,10 @@ def print_result(result: RunResult) -> None:
     if unparsed:
         typer.echo("  unparsed answers (scored 0 or left out, see summary.json): "
                    + ", ".join(f"{k}: {n}" for k, n in unparsed.items()))
+    if any(key.startswith("game_arena") for key in sections):
+        from gage_eval.games.play import print_game_tables
+
+        print_game_tables(s)
     print_failures(s)  # last, so the terminal ends with why anything failed
 
 

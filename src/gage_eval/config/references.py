@@ -52,6 +52,9 @@ def resolve_references(cfg: PipelineConfig, file: str | None = None) -> Pipeline
                          ("prompts", "prompt_id"), ("metrics", "metric_id"), ("tasks", "task_id")):
         _check_unique([getattr(item, key) or None for item in getattr(cfg, section)], section, key, file)
 
+    from gage_eval.games.schedule import link_game_datasets
+
+    link_game_datasets(cfg, file)  # a game arena's schedule is its dataset (one sample per game)
     if not cfg.datasets:
         raise ConfigError("no datasets defined", file=file, path="datasets",
                           fix="declare at least one dataset (loader: jsonl with params.path, or loader: hf_hub)")

@@ -11,6 +11,7 @@ from gage_eval.config.models import (
     MetricSpec,
     PipelineConfig,
     ReportingSpec,
+    RoleAdapterSpec,
     StepSpec,
 )
 from gage_eval.engine.model_call import ModelCaller, RetryPolicy
@@ -49,7 +50,21 @@ def used_backend_specs(cfg: PipelineConfig) -> list[tuple[str, str, BackendSpec]
     replayed = replayed_only_adapters(cfg)  # their outputs come from an earlier run: no model to reach
     live = [a for a in cfg.role_adapters if a.adapter_id not in replayed]
     used = {a.backend_id for a in live if a.backend_id} | {f"inline:{a.adapter_id}" for a in live if a.backend}
+    used |= role_backend_refs(live)
     return [(key, path, spec) for key, path, spec in specs if key in used]
+
+
+def role_backend_refs(adapters: list[RoleAdapterSpec]) -> set[str]:
+    """Backends a role uses besides its own backend_id, e.g. the players of a game arena: a role class says which
+    with `backend_refs(spec) -> [backend_id, ...]`. A missing one is reported by the role, with its config path."""
+    refs: set[str] = set()
+    for spec in adapters:
+        try:
+            cls = registry.get("roles", spec.role_type)
+        except ConfigError:  # reported with its config path when the roles are built
+            continue
+        refs.update(getattr(cls, "backend_refs", lambda _spec: [])(spec))
+    return refs
 
 
 def backend_class(spec: BackendSpec, path: str) -> type[Backend]:

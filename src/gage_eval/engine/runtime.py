@@ -86,6 +86,11 @@ def results_digest(cfg: PipelineConfig) -> str:
     for task in data.get("tasks", []):
         for key in _SCHEDULING_KEYS:
             task.pop(key, None)
+    for adapter in data.get("role_adapters", []):
+        # Whether a game arena shows its board page (and on which port) changes no result: `gage arena play` may
+        # resume a run that `gage run` started.
+        if adapter.get("role_type") == "arena" and isinstance(adapter.get("params"), dict):
+            adapter["params"].pop("visualizer", None)
     return canonical_digest(redact(data))
 
 
@@ -337,12 +342,16 @@ class Runtime:
         defaults = ["unparsed_answers"] + (["judge_usage"] if any("judge" in a.role_type
                                                                    for a in self.cfg.role_adapters) else [])
         specs = [(n, {}) for n in defaults + self.settings.summary_generators]
+        # A game arena's section (ratings, per-player results, replays) needs the arena's own settings.
+        specs += [("game_arena", {"adapter_id": a.adapter_id, "arena": a.params}) for a in self.cfg.role_adapters
+                  if a.role_type == "arena"]
         specs += [(g.name, g.params) for g in self.cfg.summary_generators]
         counts = Counter(name for name, _ in specs)
         for name, params in specs:
             # The same section twice (e.g. per-subject breakdowns of MMLU and CMMLU in one quick-mode run) is
             # told apart by its task.
-            key = name if counts[name] == 1 or "task_id" not in params else f"{name}:{params['task_id']}"
+            which = params.get("task_id") or params.get("adapter_id")
+            key = name if counts[name] == 1 or not which else f"{name}:{which}"
             if key not in generators or params:
                 factory = registry.get("summary_generators", name, config_path="summary_generators")
                 if accepts_run_dir(factory):  # sections that write files of their own (predictions.jsonl)
