@@ -69,10 +69,53 @@ def test_mcp_agent_task_records_trajectories_and_bad_input(tmp_path: Path) -> No
     crash = records["t_crash"]
     assert crash["status"] == "failed" and crash["trajectory"]["stop_reason"] == "tool_server_error"
     assert "MCP server 'kv'" in crash["error"]["message"] and crash["trajectory"]["turn_count"] == 2
+    # The error quotes this server's own stderr (its pid), not a concurrent sample's server.
+    assert crash["error"]["message"].count("kv server") == 1
     assert crash["trajectory"]["messages"][2]["content"] == "stored a"  # what happened before the crash is kept
 
     summary = json.loads((run / "summary.json").read_text())
     assert summary["run"]["status"] == "completed_with_failures" and summary["failures"]["total"] == 1
     assert summary["metrics"]["exact_match"]["value"] == 4 / 5
-    assert (run / "logs" / "mcp" / "kv.log").read_text().count("kv server") == len(TASKS)  # one server per sample
+    log_text = (run / "logs" / "mcp" / "kv.log").read_text()
+    assert log_text.count("kv server") == len(TASKS) and "for sample t_crash ==" in log_text  # one per sample
     assert _wait_gone(str(server)) == []
+
+    _check_trajectory_pages(tmp_path, run)
+
+
+def _open_sample(page, query: str, sample_id: str) -> None:
+    page.wait_for_selector("body[data-samples-ready='1']")
+    page.fill("#f-search", query)
+    page.wait_for_function("(() => { const rows = document.querySelectorAll('#sample-table tbody tr[data-row]'); "
+                           f"return rows.length === 1 && rows[0].children[2].textContent === '{sample_id}'; }})()")
+    page.click("#sample-table tbody tr[data-row] >> nth=0")
+    page.wait_for_function(f"(document.querySelector('#sample-detail .detail-head b') || {{}}).textContent === "
+                           f"'{sample_id}' && !!document.querySelector('#sample-detail .trajectory')")
+
+
+def _check_trajectory_pages(tmp_path: Path, run: Path) -> None:
+    """report.html (static, from disk) and `gage view` (served) show the trajectory as a conversation whose
+    tool calls fold open to their arguments and results."""
+    from tests.browser import chromium_page
+    from tests.test_report_view import _Server
+
+    with chromium_page() as page, _Server(run.parent) as base:
+        for url in ((run / "report.html").as_uri(), f"{base}/live/{run.name}"):
+            page.goto(url)
+            _open_sample(page, "store color", "t_store")
+            detail = page.locator("#sample-detail")
+            assert "stop: final_answer" in detail.inner_text() and "turns: 3" in detail.inner_text()
+            calls = page.locator("#sample-detail details.tool-call")
+            assert calls.count() == 2 and calls.nth(0).get_attribute("open") is None
+            assert not calls.nth(0).locator("pre").first.is_visible()  # folded until clicked
+            calls.nth(0).locator("summary").click()
+            assert '"value": "blue"' in calls.nth(0).locator("pre").nth(0).inner_text()
+            assert calls.nth(0).locator("pre").nth(1).inner_text() == "stored color"
+            assert page.locator("#sample-detail .msg.final pre").inner_text() == "blue"
+            page.screenshot(path=str(tmp_path / "trajectory.png"), full_page=True)
+
+            _open_sample(page, "bad input", "t_bad")
+            statuses = page.locator("#sample-detail details.tool-call .tc-status").all_inner_texts()
+            assert statuses == ["unknown_tool", "bad_arguments", "error", "timeout"]
+            _open_sample(page, "crash the", "t_crash")
+            assert "tool_server_error" in page.inner_text("#sample-detail .traj-head")

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,9 +64,12 @@ def _require_sdk() -> None:
 class MCPConnection:
     """A live session with one MCP server; `call` from any task, `aclose` from any task."""
 
-    def __init__(self, spec: MCPServerSpec, log_dir: Path | None = None, base_dir: Path | None = None) -> None:
+    def __init__(self, spec: MCPServerSpec, log_dir: Path | None = None, base_dir: Path | None = None,
+                 label: str = "") -> None:
         _require_sdk()
         self.spec = spec
+        self.label = label  # e.g. the sample it serves, in the log
+        self._errfile: Any = None
         self.log_dir = log_dir
         self.base_dir = base_dir
         self.session: Any = None
@@ -98,14 +102,36 @@ class MCPConnection:
         return self
 
     def _stderr_hint(self) -> str:
-        path = self._log_path()
-        if path is None or not path.exists():
+        """The last lines this server wrote to stderr (its own, not other samples' servers')."""
+        own = self._errfile
+        if own is None:
             return ""
-        tail = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
-        return f" (stderr, {path}: {' | '.join(tail)[:400]})" if tail else f" (see {path})"
+        try:
+            own.flush()
+            tail = Path(own.name).read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
+        except (OSError, ValueError):
+            return ""
+        return f" (its stderr ends: {' | '.join(tail)[:400]}; all of it in {self._log_path()})" if tail else ""
 
     def _log_path(self) -> Path | None:
         return None if self.log_dir is None else self.log_dir / f"{self.spec.server_id}.log"
+
+    def _flush_log(self) -> None:
+        """Append this server's stderr to logs/mcp/<server_id>.log (one block per server instance)."""
+        own, self._errfile = self._errfile, None
+        path = self._log_path()
+        if own is None or path is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            own.flush()
+            text = Path(own.name).read_text(encoding="utf-8", errors="replace")
+            if text:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("a", encoding="utf-8") as log_file:
+                    log_file.write(f"== {self.where}{' for ' + self.label if self.label else ''} ==\n{text}")
+        with contextlib.suppress(OSError):
+            own.close()
+            Path(own.name).unlink()
 
     async def _own(self) -> None:
         from mcp import ClientSession
@@ -141,11 +167,11 @@ class MCPConnection:
             return _two(streamable_http_client(self.spec.url))
         from mcp import StdioServerParameters, stdio_client
 
-        errlog: Any = None
-        path = self._log_path()
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            errlog = stack.enter_context(path.open("a", encoding="utf-8"))
+        # Each instance writes its own temporary file, appended to the shared log when it stops: servers of
+        # concurrent samples never interleave, and an error names this server's last words.
+        self._errfile = tempfile.NamedTemporaryFile("w+", prefix="gage-mcp-", suffix=".log", delete=False)
+        stack.callback(self._flush_log)
+        errlog: Any = self._errfile
         cwd = self.spec.cwd
         if cwd and self.base_dir is not None and not Path(cwd).is_absolute():
             cwd = str(self.base_dir / cwd)
@@ -154,7 +180,7 @@ class MCPConnection:
         args = [str(self.base_dir / a) if self.base_dir is not None and a.endswith(".py") and not Path(a).is_absolute()
                 and (self.base_dir / a).is_file() and cwd is None else a for a in self.spec.args]
         params = StdioServerParameters(command=command, args=args, env=self.spec.env or None, cwd=cwd)
-        return stdio_client(params, errlog=errlog) if errlog is not None else stdio_client(params)
+        return stdio_client(params, errlog=errlog)
 
     async def call(self, name: str, arguments: dict[str, Any], timeout_s: float) -> ToolOutcome:
         from mcp.shared.exceptions import MCPError

@@ -85,8 +85,8 @@ class ToolchainAdapter(RoleAdapter):
                     self._shared = started
         return self._shared
 
-    async def _connect(self, spec: MCPServerSpec) -> MCPConnection:
-        return await MCPConnection(spec, self.log_dir, self.base_dir).start()
+    async def _connect(self, spec: MCPServerSpec, label: str = "") -> MCPConnection:
+        return await MCPConnection(spec, self.log_dir, self.base_dir, label).start()
 
     async def build_toolbox(self, scope: SampleScope) -> ToolBox:
         tools: list[Tool] = []
@@ -94,7 +94,7 @@ class ToolchainAdapter(RoleAdapter):
             tools += [MCPTool(s, conn, self.params.call_timeout_s) for s in conn.tools]
         for spec in self.params.mcp_servers:
             if spec.lifecycle == "per_sample":
-                conn = await self._connect(spec)
+                conn = await self._connect(spec, f"sample {scope.sample_id}")
                 scope.on_close(conn.aclose)
                 tools += [MCPTool(s, conn, self.params.call_timeout_s) for s in conn.tools]
         sandbox = None
