@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -33,10 +34,15 @@ def _description(fn: Callable[..., Any]) -> str:
 
 def _schema(fn: Callable[..., Any], name: str) -> tuple[type, dict[str, Any]]:
     fields: dict[str, Any] = {}
+    try:  # string annotations (`from __future__ import annotations`) resolved in the function's module
+        hints = typing.get_type_hints(fn, include_extras=True)
+    except Exception as exc:  # noqa: BLE001 - a name the annotation uses is not importable
+        raise ConfigError(f"tool '{name}': cannot resolve its type annotations: {exc}", path="tools",
+                          fix="import the types the annotations name in the tool's module") from None
     for pname, param in inspect.signature(fn).parameters.items():
         if pname in INJECTED or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
-        annotation = Any if param.annotation is inspect.Parameter.empty else param.annotation
+        annotation = hints.get(pname, Any)
         fields[pname] = (annotation, ... if param.default is inspect.Parameter.empty else param.default)
     model = create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
     schema = model.model_json_schema()
