@@ -50,3 +50,9 @@ def notes_read(key: str, state: dict[str, Any]) -> str:
     if key not in notes:
         raise KeyError(f"no note '{key}'; stored notes: {', '.join(notes) or 'none'}")
     return notes[key]
+
+
+@registry.asset("tools", "shell", desc="run a shell command in the sample's sandbox (needs a sandbox_profile)")
+async def shell(command: Annotated[str, Field(description="a /bin/sh command line")], sandbox: Any) -> str:
+    """Run a shell command in the task's working directory and return its output and exit code."""
+    return (await sandbox.exec(command)).text()

@@ -49,7 +49,12 @@ class ToolchainAdapter(RoleAdapter):
         super().__init__(spec, resources, config_path)
         self.params: ToolchainParams = parse_params(ToolchainParams, spec.params, config_path)
         # Resolve Python tool names now: a typo fails `gage validate`, not the first sample.
-        python_tools(self.params.python_tools, f"{config_path}.params.python_tools")
+        for i, tool in enumerate(python_tools(self.params.python_tools, f"{config_path}.params.python_tools")):
+            if "sandbox" in tool.injected and self.params.sandbox_profile is None:
+                raise ConfigError(f"tool '{tool.spec.name}' runs in a sandbox, and this toolchain has no "
+                                  "sandbox_profile", path=f"{config_path}.params.python_tools[{i}]",
+                                  fix="set params.sandbox_profile to one of sandbox_profiles[].profile_id "
+                                      "(runtime: local needs no Docker)")
         ids = [s.server_id for s in self.params.mcp_servers]
         dup = next((i for i, x in enumerate(ids) if ids.index(x) != i), None)
         if dup is not None:
