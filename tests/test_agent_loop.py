@@ -154,3 +154,22 @@ async def test_model_error_is_raised_with_the_trajectory_so_far() -> None:
             await loop.run([{"role": "user", "content": "compute"}], traj)
         await backend.aclose()
     assert traj.stop_reason == stops.MODEL_ERROR and "HTTP 500" in traj.error
+
+
+async def test_followup_user_turns_continue_the_conversation() -> None:
+    def script(body):
+        users = [m["content"] for m in body["messages"] if m["role"] == "user"]
+        if body["messages"][-1]["role"] == "user" and users[-1] == "and double it":
+            return reply(call("add", {"a": 5, "b": 5}))
+        if body["messages"][-1]["role"] == "tool":
+            return body["messages"][-1]["content"]
+        return "5"
+
+    async with OpenAITestServer(TestServerConfig(script=script)) as srv:
+        backend = OpenAIHTTPBackend.from_config({"base_url": srv.base_url, "model": "m"})
+        loop = AgentLoop(ModelCaller(backend, RetryPolicy(max_attempts=1)).generate, _toolbox(), AgentLimits())
+        traj = await loop.run([{"role": "user", "content": "2 plus 3"}], Trajectory(),
+                              [{"role": "user", "content": "and double it"}])
+        await backend.aclose()
+    assert traj.final_answer == "10" and traj.stop_reason == stops.FINAL_ANSWER
+    assert [m["role"] for m in traj.messages] == ["user", "assistant", "user", "assistant", "tool", "assistant"]
