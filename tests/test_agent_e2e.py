@@ -3,7 +3,6 @@ calls over HTTP (streamed), trajectories in samples.jsonl, bad input recorded, S
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import time

@@ -6,15 +6,14 @@ exactly as the OpenAI SDK does, then parsed once (backends/tool_calls.py).
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 
 from gage_eval.backends.base import GenerationResponse
-from gage_eval.backends.http_probe import decode_json
+from gage_eval.backends.sse import sse_json
 from gage_eval.backends.tool_calls import openai_tool_calls
-from gage_eval.errors import BackendConnectionError, BackendError, HTTPStatusError, MalformedReply
+from gage_eval.errors import BackendError, MalformedReply
 
 
 def tool_fields(tools: list[dict[str, Any]] | None, tool_choice: Any) -> dict[str, Any]:
@@ -88,32 +87,14 @@ class StreamAccumulator:
                                   prompt_format="chat_template", tool_calls=openai_tool_calls(raw_calls))
 
 
-async def sse_json(resp: aiohttp.ClientResponse, url: str) -> AsyncIterator[dict[str, Any]]:
-    """The JSON objects of a `data:` event stream up to `data: [DONE]`; a stream cut before it raises a
-    retryable connection error (a crashed server), an error event raises its HTTP class."""
-    async for line in resp.content:
-        if not line.startswith(b"data:"):
-            continue  # blank separators, comments, `event:` lines
-        payload = line[5:].strip()
-        if payload == b"[DONE]":
-            return
-        event = decode_json(payload)
-        if not isinstance(event, dict):
-            raise MalformedReply(f"{url} sent a stream event that is not a JSON object: {payload[:120]!r}",
-                                 status=200, fix="point base_url at an OpenAI-compatible server")
-        if event.get("error"):
-            detail = event["error"]
-            detail = detail.get("message", detail) if isinstance(detail, dict) else detail
-            raise HTTPStatusError(f"{url} failed mid-stream: {detail}", status=500, retryable=True,
-                                  fix="the server failed while generating; check its logs")
-        yield event
-    raise BackendConnectionError(f"the stream from {url} ended before its last event (the server closed it "
-                                 "mid-reply)", retryable=True, fix="the server failed while generating; check its logs")
-
-
 async def read_stream(resp: aiohttp.ClientResponse, url: str) -> GenerationResponse:
     acc = StreamAccumulator()
-    async for event in sse_json(resp, url):
+
+    def malformed(problem: str) -> MalformedReply:
+        return MalformedReply(f"{url} sent a reply that is not an OpenAI chat stream: {problem}", status=200,
+                              fix="point base_url at an OpenAI-compatible server")
+
+    async for event in sse_json(resp, url, malformed):
         acc.add(event)
     if not acc.texts and not acc.calls:
         raise BackendError(f"{url} streamed no choice", retryable=True)
