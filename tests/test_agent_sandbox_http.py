@@ -5,12 +5,10 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 import yaml
 
 import gage_eval
@@ -22,11 +20,12 @@ from gage_eval.steps.context import SampleScope
 from gage_eval.testing.server import OpenAITestServer, TestServerConfig
 from gage_eval.testing.tool_replies import call, reply
 from tests.conftest import read_jsonl, write_jsonl
+from tests.uvicorn_thread import UvicornThread
 
 pytest.importorskip("mcp")
 
 
-class _HTTPMCP:
+class _HTTPMCP(UvicornThread):
     """A streamable-HTTP MCP server (mcp SDK) on 127.0.0.1, in a thread."""
 
     def __init__(self) -> None:
@@ -41,23 +40,10 @@ class _HTTPMCP:
             self.hits += 1
             return text.upper()
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(server.streamable_http_app(), host="127.0.0.1", port=self.port,
-                                                    log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        super().__init__(server.streamable_http_app())
 
     def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return f"http://127.0.0.1:{self.port}/mcp"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        return super().__enter__() + "/mcp"
 
 
 async def test_streamable_http_server_by_url() -> None:
