@@ -204,7 +204,8 @@ class HFRuntime:
         if tools and not self._tools_checked:
             self.enc.check_renders_tools(tools)
             self._tools_checked = True
-        ids = self.enc.encode_prompt(self.enc.prompt_text(prompt, messages, tools))
+        text = self.enc.prompt_text(prompt, messages, tools) if tools else self._prompt_text(prompt, messages)
+        ids = self.enc.encode_prompt(text)
         room = self.max_length - options.max_new_tokens
         if room <= 0:
             raise BackendError(f"max_new_tokens ({options.max_new_tokens}) must be smaller than the model's "
