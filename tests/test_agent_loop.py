@@ -173,3 +173,15 @@ async def test_followup_user_turns_continue_the_conversation() -> None:
         await backend.aclose()
     assert traj.final_answer == "10" and traj.stop_reason == stops.FINAL_ANSWER
     assert [m["role"] for m in traj.messages] == ["user", "assistant", "user", "assistant", "tool", "assistant"]
+
+
+def test_trajectory_record_matches_its_schema() -> None:
+    from gage_eval.sample import Trajectory as TrajectorySchema
+
+    traj = Trajectory(messages=[{"role": "user", "content": "x"}])
+    traj.turns.append({"index": 0, "tool_calls": [{"id": "a", "status": "timeout"}]})
+    traj.stop("max_turns", "too long")
+    record = traj.to_dict()
+    parsed = TrajectorySchema.model_validate(record)
+    assert parsed.stop_reason == "max_turns" and parsed.turn_count == 1 and parsed.tool_errors == 1
+    assert set(record) <= set(TrajectorySchema.model_fields) | {"overhead_ms_per_turn", "tools"}
