@@ -52,3 +52,25 @@ def test_sigkill_mid_run_then_resume_gives_the_same_summary(tmp_path: Path) -> N
 
     assert metrics("killed") == metrics("clean") == {"exact_match": (0.625, 8)}
     assert _wait_gone(str(server)) == []
+
+
+def test_ctrl_c_mid_run_stops_every_tool_server(tmp_path: Path) -> None:
+    server = write_kv_server(tmp_path)
+    tasks = [{"id": f"s{i}", "prompt": f"store k{i} v{i}", "label": f"v{i}"} for i in range(30)]
+    data = write_jsonl(tmp_path / "tasks.jsonl", tasks)
+    out = tmp_path / "runs"
+    with run_server_in_thread(TestServerConfig(script=kv_agent, latency_ms=300)) as srv:
+        cfg = tmp_path / "agent.yaml"
+        cfg.write_text(yaml.safe_dump(agent_config(data, server, srv.base_url, execution={"concurrency": 3})))
+        proc = subprocess.Popen(_gage(str(cfg), "--output-dir", str(out), "--run-id", "int"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(live_processes(str(server))) < 2:
+            time.sleep(0.02)
+        assert live_processes(str(server)), "no MCP server was started"
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr[-2000:]
+    assert live_processes(str(server)) == []  # stopped before gage exited, not merely orphaned
+    assert json.loads((out / "int" / "summary.json").read_text())["run"]["status"] == "interrupted"
