@@ -188,3 +188,32 @@ async def test_shell_tool_in_a_local_sandbox_through_a_run(tmp_path: Path) -> No
     traj = read_jsonl(tmp_path / "box" / "samples.jsonl")[0]["trajectory"]
     assert traj["messages"][2]["content"] == "result.txt\n[exit code 0]"
     assert (tmp_path / "box" / "artifacts" / "d" / "s1" / "result.txt").read_text() == "made\n"
+
+
+async def test_prompt_mode_with_a_shared_http_server_through_a_run(tmp_path: Path) -> None:
+    """tool_doc_format: prompt documents the tools in the system message and reads the model's text; a per_task
+    HTTP server serves every sample over one session."""
+    data = write_jsonl(tmp_path / "d.jsonl", [{"id": f"s{i}", "prompt": f"shout w{i}", "label": f"W{i}"}
+                                              for i in range(3)])
+    seen: list[dict] = []
+
+    def model(body: dict) -> str:
+        seen.append(body)
+        word = body["messages"][1]["content"].split()[-1]
+        if body["messages"][-1]["role"] == "user" and "<tool_response>" in body["messages"][-1]["content"]:
+            return body["messages"][-1]["content"].split('"content": "')[1].split('"')[0]
+        return f'<tool_call>\n{{"name": "echo", "arguments": {{"text": "{word}"}}}}\n</tool_call>'
+
+    with _HTTPMCP() as url:
+        async with OpenAITestServer(TestServerConfig(script=model, verbatim=True)) as srv:
+            cfg = _agent_cfg(data, {"mcp_servers": [{"server_id": "web", "url": url, "lifecycle": "per_task"}],
+                                    "tool_doc_format": "prompt"}, metrics=["exact_match"])
+            cfg["backends"][0]["config"]["base_url"] = srv.base_url
+            cfg["custom"]["steps"].append({"step": "auto_eval"})
+            result = await gage_eval.arun(cfg, output_dir=tmp_path, run_id="p", progress="off")
+    assert result.status == "completed" and result.metrics["exact_match"]["value"] == 1.0
+    system = seen[0]["messages"][0]
+    assert system["role"] == "system" and "<tool_call>" in system["content"] and '"name": "echo"' in system["content"]
+    assert all("tools" not in body for body in seen)  # documented in the prompt, not passed as definitions
+    traj = read_jsonl(tmp_path / "p" / "samples.jsonl")[0]["trajectory"]
+    assert traj["turns"][0]["tool_calls"][0]["source"] == "mcp:web"
