@@ -81,3 +81,37 @@ def test_every_shipped_config_validates(path: Path, monkeypatch: pytest.MonkeyPa
         load_template(path)  # digest check
     else:
         assert "ok" in validate_file(path)
+
+
+def _notes_agent(body: dict) -> object:
+    """A model that uses config/mcp/notes_server.py's tools as the example's tasks ask (OpenAI tool calls)."""
+    from gage_eval.testing.tool_replies import call, reply
+
+    task = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    results = [m["content"] for m in body["messages"] if m["role"] == "tool"]
+    if "'fruit'" in task:
+        plan = [reply(call("save_note", {"title": "fruit", "text": "orange"})), reply(call("read_note", {"title": "fruit"}))]
+    elif "'shopping'" in task:
+        plan = [reply(call("save_note", {"title": "shopping", "text": "milk"}),
+                      call("save_note", {"title": "breakfast", "text": "eggs"})), reply(call("list_notes"))]
+    else:
+        plan = [reply(call("read_note", {"title": "missing"}))]
+        if results:
+            return "no note" if "no note titled" in results[-1] else results[-1]
+    turn = sum(1 for m in body["messages"] if m["role"] == "assistant")
+    return plan[turn] if turn < len(plan) else results[-1]
+
+
+async def test_agent_example_runs_on_the_test_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    cfg = yaml.safe_load((ROOT / "config" / "custom" / "agent_mcp_tasks.yaml").read_text())
+    async with OpenAITestServer(TestServerConfig(script=_notes_agent)) as server:
+        result = await gage_eval.arun(_point_at(cfg, server.base_url), output_dir=tmp_path, run_id="agent",
+                                      progress="off")
+    assert result.status == "completed" and result.metrics["judge_verdict"]["value"] == 1.0
+    records = {json.loads(line)["sample_id"]: json.loads(line) for line in
+               (tmp_path / "agent" / "samples.jsonl").read_text().splitlines()}
+    assert records["shopping"]["trajectory"]["tool_call_count"] == 3
+    assert records["missing"]["trajectory"]["turns"][0]["tool_calls"][0]["status"] == "error"
+    tools = [t["name"] for t in records["fruit"]["sample"]["support_outputs"][0]["tools"]]
+    assert tools == ["save_note", "read_note", "list_notes", "calculator"]

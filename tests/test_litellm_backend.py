@@ -107,3 +107,24 @@ def test_gage_run_with_a_rate_limited_provider_keeps_the_key_out_of_the_run(
         assert KEY not in file.read_text(encoding="utf-8", errors="replace"), file
     out, err = capfd.readouterr()
     assert KEY not in out and KEY not in err
+
+
+async def test_tool_calls_through_litellm() -> None:
+    from gage_eval.testing.tool_replies import call, reply
+
+    tools = [{"type": "function", "function": {"name": "add", "description": "add two numbers", "parameters": {
+        "type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}}}]
+    seen: list[dict] = []
+
+    def script(body: dict) -> object:
+        seen.append(body)
+        return reply(call("add", {"a": 1}, "c1"), call("add", "{oops", "c2"))
+
+    async with OpenAITestServer(TestServerConfig(script=script, require_api_key=KEY)) as srv:
+        backend = _backend("openai/test-model", srv.base_url)
+        out = await backend.generate(GenerationRequest(messages=[{"role": "user", "content": "add"}], tools=tools,
+                                                       tool_choice="auto"))
+    assert seen[0]["tools"] == tools and seen[0]["tool_choice"] == "auto"
+    assert out.finish_reason == "tool_calls"
+    assert [(c["id"], c["name"], c["arguments"]) for c in out.tool_calls] == [("c1", "add", {"a": 1}), ("c2", "add", None)]
+    assert out.tool_calls[1]["raw_arguments"] == "{oops" and "not valid JSON" in out.tool_calls[1]["error"]

@@ -4,16 +4,14 @@ report.html itself and live run pages are tested in test_report_standalone.py an
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 import gage_eval
 from gage_eval.report.compare import compare_runs, mcnemar_exact, paired_bootstrap
 from gage_eval.view.app import create_app
+from tests.uvicorn_thread import UvicornThread
 from tests.browser import chromium_page
 from tests.conftest import pipeline, write_jsonl
 
@@ -50,25 +48,9 @@ def test_compare_runs_pairs_shared_samples(tmp_path: Path) -> None:
     assert comps[("alpha", "latency")].test == "paired-bootstrap"
 
 
-class _Server:
+class _Server(UvicornThread):
     def __init__(self, runs_dir: Path) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(create_app(runs_dir), host="127.0.0.1", port=self.port,
-                                                    log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        super().__init__(create_app(runs_dir))
 
 
 def test_view_lists_compares_and_ranks_runs(tmp_path: Path) -> None:

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import socket
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -14,34 +12,19 @@ import orjson
 import pytest
 
 pytest.importorskip("fastapi")
-import uvicorn
 from fastapi import FastAPI
 
 from gage_eval.view.live import live_router
 from tests.browser import chromium_page
+from tests.uvicorn_thread import UvicornThread
 from tests.test_report_standalone import _record
 
 
-class _Server:
+class _Server(UvicornThread):
     def __init__(self, runs_dir: Path) -> None:
         app = FastAPI()
         app.include_router(live_router(runs_dir))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        super().__init__(app)
 
 
 def _get(url: str) -> tuple[int, str]:

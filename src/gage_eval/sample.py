@@ -12,9 +12,12 @@ class Message(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     role: Literal["system", "user", "assistant", "tool"]
-    content: str | list[ContentPart]
+    # None: an assistant turn that only calls tools (OpenAI format; `tool_calls` / `tool_call_id` are extras).
+    content: str | list[ContentPart] | None = ""
 
     def text(self) -> str:
+        if self.content is None:
+            return ""
         if isinstance(self.content, str):
             return self.content
         return "".join(part.get("text", "") for part in self.content if part.get("type") == "text")
@@ -31,6 +34,33 @@ class PredictResult(BaseModel):
     finish_reason: str | None = None
     logprobs: Any = None
     cached: bool = False
+
+
+class Trajectory(BaseModel):
+    """`trajectory` of a samples.jsonl record (any multi-turn lane; the agent lane writes every field).
+
+    report.html and `gage view` render `messages` as a conversation; an assistant message is matched with
+    `turns[i]` (its i-th assistant turn) and each of that turn's `tool_calls` shows the `tool` message with the
+    same `tool_call_id` as its result."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str = "agent"
+    messages: list[dict[str, Any]] = Field(default_factory=list)  # OpenAI format, as the model saw them
+    # per model turn: index, usage, model_ms, finish_reason, cached, duration_ms, tool_calls [{id, name,
+    # arguments, raw_arguments, status, duration_ms, result_chars, truncated_chars?, source?, parse_error?}]
+    turns: list[dict[str, Any]] = Field(default_factory=list)
+    stop_reason: str | None = None  # final_answer | max_turns | token_budget | time_limit | model_error | ...
+    final_answer: str | None = None
+    error: str | None = None
+    turn_count: int = 0
+    tool_call_count: int = 0
+    tool_errors: int = 0
+    usage: dict[str, int] = Field(default_factory=dict)
+    wall_ms: float = 0.0
+    model_ms: float = 0.0
+    tool_ms: float = 0.0
+    overhead_ms: float = 0.0  # wall minus model and tool time: the loop's own time (plus event-loop waits)
 
 
 class Sample(BaseModel):

@@ -27,6 +27,7 @@ from pydantic import Field
 
 from gage_eval.backends import hf_echo
 from gage_eval.backends.base import Backend, BackendSettings, GenerationRequest, GenerationResponse
+from gage_eval.backends.tool_parsing import parse_tool_text
 from gage_eval.engine import stop
 from gage_eval.errors import BackendError, ConfigError, GageError
 from gage_eval.registry import registry
@@ -45,6 +46,8 @@ class HFSettings(BackendSettings):
     add_bos_token: bool | None = None  # None: the tokenizer's default
     max_new_tokens: int = Field(default=256, ge=1)
     generation: dict[str, Any] = Field(default_factory=dict)  # default request params (temperature, stop, ...)
+    # How the model writes tool calls (backends/tool_parsing.py): auto | hermes (Qwen) | llama3_json.
+    tool_call_format: Literal["auto", "hermes", "llama3_json"] = "auto"
 
 
 @dataclass(eq=False)
@@ -90,7 +93,7 @@ def _looks_local(model_path: str) -> bool:
 class HFBackend(Backend):
     Settings = HFSettings
     type_name = "hf"
-    capabilities = frozenset({"generate", "loglikelihood"})
+    capabilities = frozenset({"generate", "loglikelihood", "tools"})
 
     def __init__(self, settings: HFSettings) -> None:
         super().__init__(settings)
@@ -125,7 +128,8 @@ class HFBackend(Backend):
         return {"type": self.type_name, "model_path": s.model_path, "tokenizer_path": s.tokenizer_path,
                 "revision": s.revision, "dtype": s.dtype, "max_length": s.max_length, "add_bos_token": s.add_bos_token,
                 "use_chat_template": s.use_chat_template, "max_new_tokens": s.max_new_tokens,
-                "generation": s.generation}
+                "generation": s.generation, **({"tool_call_format": s.tool_call_format}
+                                                if s.tool_call_format != "auto" else {})}
 
     # ---- public API ---------------------------------------------------------------------------------
     async def loglikelihood(self, context: str | list[dict[str, Any]], continuations: list[str]
@@ -140,7 +144,11 @@ class HFBackend(Backend):
         job = _GenJob(request, self._options(request.params), asyncio.get_running_loop().create_future())
         self._submit([job])
         out = await job.future
-        return GenerationResponse(text=out.texts[0], texts=out.texts, finish_reason=out.finish_reason,
+        text, calls, finish = out.texts[0], [], out.finish_reason
+        if request.tools:  # the chat template showed the tools: read the calls the model wrote
+            text, calls = parse_tool_text(text, self.s.tool_call_format)
+            finish = "tool_calls" if calls else finish
+        return GenerationResponse(text=text, texts=out.texts, finish_reason=finish, tool_calls=calls,
                                   prompt_format="chat_template" if job.chat else "plain",
                                   usage={"prompt_tokens": out.prompt_tokens, "completion_tokens": out.completion_tokens,
                                          "total_tokens": out.prompt_tokens + out.completion_tokens},
@@ -291,7 +299,8 @@ class HFBackend(Backend):
                     job.order = (-len(job.ctx) - len(job.cont), tuple(job.ctx + job.cont))
                 else:
                     job.chat = rt.applies_chat_template(job.request.prompt, job.request.messages)
-                    job.ids = rt.prompt_ids(job.request.prompt, job.request.messages, job.options)
+                    job.ids = rt.prompt_ids(job.request.prompt, job.request.messages, job.options,
+                                            job.request.tools)
                 job.prepared = True
                 out.append(None)
             except Exception as exc:  # noqa: BLE001 - one bad request fails only itself

@@ -86,6 +86,7 @@ class HFRuntime:
         else:
             self.pad_id = int(self.tok.pad_token_id)
         self.enc = LMEncoder(self.tok, s.add_bos_token, s.use_chat_template)
+        self._tools_checked = False
         self.prefix_token_id = self.enc.prefix_token_id
         self.max_length = s.max_length or self._config_max_length()
         self.eos_ids = self._eos_ids()
@@ -198,8 +199,13 @@ class HFRuntime:
         return results
 
     # ---- generation ---------------------------------------------------------------------------------
-    def prompt_ids(self, prompt: str | None, messages: list[dict[str, Any]], options: GenOptions) -> list[int]:
-        ids = self.enc.encode_prompt(self._prompt_text(prompt, messages))
+    def prompt_ids(self, prompt: str | None, messages: list[dict[str, Any]], options: GenOptions,
+                   tools: list[dict[str, Any]] | None = None) -> list[int]:
+        if tools and not self._tools_checked:
+            self.enc.check_renders_tools(tools)
+            self._tools_checked = True
+        text = self.enc.prompt_text(prompt, messages, tools) if tools else self._prompt_text(prompt, messages)
+        ids = self.enc.encode_prompt(text)
         room = self.max_length - options.max_new_tokens
         if room <= 0:
             raise BackendError(f"max_new_tokens ({options.max_new_tokens}) must be smaller than the model's "

@@ -20,6 +20,7 @@ from pydantic import Field, SecretStr
 
 from gage_eval.backends.base import Backend, BackendSettings, GenerationRequest, GenerationResponse
 from gage_eval.backends.openai_http import parse_retry_after
+from gage_eval.backends.tool_calls import openai_tool_calls
 from gage_eval.errors import BackendConnectionError, BackendError, BackendTimeout, ConfigError, HTTPStatusError
 from gage_eval.registry import registry
 
@@ -76,6 +77,10 @@ class LiteLLMBackend(Backend):
         kwargs: dict[str, Any] = {**self.s.extra, **params, "model": self.s.model,
                                   "messages": request.messages or [{"role": "user", "content": request.prompt or ""}],
                                   "timeout": self.s.timeout_s, "num_retries": 0, "max_retries": 0}
+        if request.tools:
+            kwargs["tools"] = request.tools
+            if request.tool_choice is not None:
+                kwargs["tool_choice"] = request.tool_choice
         if self.s.api_base:
             kwargs["api_base"] = self.s.api_base
         if self.s.api_key is not None:
@@ -88,7 +93,8 @@ class LiteLLMBackend(Backend):
         first = reply.choices[0] if reply.choices else None
         raw_usage = getattr(reply, "usage", None)
         usage = {k: int(getattr(raw_usage, k, 0) or 0) for k in ("prompt_tokens", "completion_tokens")}
-        return GenerationResponse(text=texts[0] if texts else "", texts=texts, usage=usage,
+        calls = openai_tool_calls(_plain(getattr(first.message, "tool_calls", None)) if first is not None else None)
+        return GenerationResponse(text=texts[0] if texts else "", texts=texts, usage=usage, tool_calls=calls,
                                   finish_reason=getattr(first, "finish_reason", None),
                                   logprobs=_plain(getattr(first, "logprobs", None)),
                                   latency_ms=(time.perf_counter() - start) * 1000)
@@ -147,5 +153,7 @@ def _plain(value: Any) -> Any:
     """litellm's pydantic objects as plain JSON data (samples are written as JSON)."""
     if value is None:
         return None
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
     dump = getattr(value, "model_dump", None)
     return dump() if callable(dump) else value

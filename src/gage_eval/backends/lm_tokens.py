@@ -18,6 +18,26 @@ def message_text(content: Any) -> str:
     return "".join(p.get("text", "") for p in content or [] if isinstance(p, dict) and p.get("type", "text") == "text")
 
 
+def template_message(m: dict[str, Any]) -> dict[str, Any]:
+    """A message for a Hugging Face chat template: text content, and tool-call arguments as objects (OpenAI
+    sends them as JSON text; transformers' templates expect dicts), left as text when they do not parse."""
+    out = {**m, "content": message_text(m.get("content"))}
+    if m.get("tool_calls"):
+        import json
+
+        calls = []
+        for c in m["tool_calls"]:
+            fn = dict(c.get("function") or {})
+            if isinstance(fn.get("arguments"), str):
+                try:
+                    fn["arguments"] = json.loads(fn["arguments"])
+                except ValueError:
+                    pass
+            calls.append({**c, "function": fn})
+        out["tool_calls"] = calls
+    return out
+
+
 class LMEncoder:
     """Token ids for scoring pairs and generation prompts, as lm-eval computes them."""
 
@@ -68,29 +88,45 @@ class LMEncoder:
         return (prompt is None and bool(messages) and self.use_chat_template is not False
                 and bool(getattr(self.tok, "chat_template", None)))
 
-    def chat_text(self, messages: list[dict[str, Any]]) -> str:
+    def chat_text(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> str:
         """HFLM.apply_chat_template: the template with the generation prompt; a template that rejects the
-        system role is retried without system messages, as lm-eval does."""
+        system role is retried without system messages, as lm-eval does. `tools` (OpenAI format) are given
+        to the template, as transformers' tool-use convention has it."""
         import jinja2
 
-        plain = [{**m, "content": message_text(m.get("content"))} for m in messages]
+        plain = [template_message(m) for m in messages]
+        extra = {"tools": tools} if tools else {}
         try:
             return str(self.tok.apply_chat_template(plain, tokenize=False, add_generation_prompt=True,
-                                                    continue_final_message=False))
+                                                    continue_final_message=False, **extra))
         except jinja2.exceptions.TemplateError:
             plain = [m for m in plain if m.get("role") != "system"]
             return str(self.tok.apply_chat_template(plain, tokenize=False, add_generation_prompt=True,
-                                                    continue_final_message=False))
+                                                    continue_final_message=False, **extra))
 
-    def prompt_text(self, prompt: str | None, messages: list[dict[str, Any]]) -> str:
+    def check_renders_tools(self, tools: list[dict[str, Any]]) -> None:
+        """A chat template without tool support drops the definitions silently: say so instead."""
+        probe = [{"role": "user", "content": "x"}]
+        if tools and self.chat_text(probe, tools) == self.chat_text(probe):
+            raise BackendError("the tokenizer's chat template does not render tool definitions (it ignores "
+                               "`tools`), so the model would never see them; use a model whose template supports "
+                               "tools, or give the toolchain tool_doc_format: prompt", retryable=False)
+
+    def prompt_text(self, prompt: str | None, messages: list[dict[str, Any]],
+                    tools: list[dict[str, Any]] | None = None) -> str:
         if prompt is not None:
             return prompt
         if self.applies_chat_template(prompt, messages):
-            return self.chat_text(messages)
+            return self.chat_text(messages, tools)
+        if tools:
+            raise BackendError("tool definitions need the tokenizer's chat template, and "
+                               + ("use_chat_template is false" if self.use_chat_template is False
+                                  else "the tokenizer has none"), retryable=False)
         return "\n\n".join(message_text(m.get("content")) for m in messages)
 
-    def prompt_ids(self, prompt: str | None, messages: list[dict[str, Any]]) -> list[int]:
-        return self.encode_prompt(self.prompt_text(prompt, messages))
+    def prompt_ids(self, prompt: str | None, messages: list[dict[str, Any]],
+                   tools: list[dict[str, Any]] | None = None) -> list[int]:
+        return self.encode_prompt(self.prompt_text(prompt, messages, tools))
 
     def encode_prompt(self, text: str) -> list[int]:
         """A generation prompt's ids; never empty (an empty prompt is conditioned on the prefix token, as

@@ -23,7 +23,8 @@ from gage_eval.backends.http_probe import (
     error_from_reply,
 )
 from gage_eval.backends.openai_http import HTTPClientSettings, parse_retry_after
-from gage_eval.errors import BackendConnectionError, BackendError, BackendTimeout, HTTPStatusError, MalformedReply, NonJSONReply
+from gage_eval.backends.sse import sse_json, truncated_stream  # noqa: F401 - truncated_stream: re-exported
+from gage_eval.errors import BackendError, BackendTimeout, MalformedReply, NonJSONReply
 
 
 class NativeHTTPSettings(HTTPClientSettings):
@@ -46,11 +47,6 @@ def stop_list(params: dict[str, Any]) -> list[str]:
 def cut_at_stop(text: str, stops: list[str]) -> str:
     """The text before the first stop string, as OpenAI-compatible servers return it."""
     return text[: min((text.index(s) for s in stops if s in text), default=len(text))]
-
-
-def truncated_stream(url: str) -> BackendConnectionError:
-    return BackendConnectionError(f"the stream from {url} ended before its last event (the server closed it "
-                                  "mid-reply)", retryable=True, fix="the server failed while generating; check its logs")
 
 
 class NativeHTTPBackend(Backend):
@@ -122,25 +118,11 @@ class NativeHTTPBackend(Backend):
                 if resp.status != 200:
                     raw = await resp.read()
                     raise self._reply_error(resp.status, raw, url, parse_retry_after(resp.headers.get("Retry-After")))
-                async for line in resp.content:
-                    if not line.startswith(b"data:"):
-                        continue  # blank separators, comments, `event:` lines
-                    payload = line[5:].strip()
-                    if payload == b"[DONE]":
-                        return
-                    event = decode_json(payload)
-                    if not isinstance(event, dict):
-                        raise self.malformed(url, f"a stream event is not a JSON object: {payload[:120]!r}")
-                    if event.get("error"):
-                        detail = event["error"]
-                        detail = detail.get("message", detail) if isinstance(detail, dict) else detail
-                        raise HTTPStatusError(f"{url} failed mid-stream: {detail}", status=500, retryable=True,
-                                              fix="the server failed while generating; check its logs")
+                async for event in sse_json(resp, url, lambda problem: self.malformed(url, problem),
+                                            done_marker=done_marker):
                     yield event
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
             raise error_from_exception(exc, url, self.s.timeout_s) from None
-        if done_marker:
-            raise truncated_stream(url)
 
     async def preflight(self) -> list[str]:
         """GET /health before any sample: nothing listening, or a wrong key, stops the run at once."""

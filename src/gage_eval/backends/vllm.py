@@ -22,6 +22,7 @@ from pydantic import Field
 
 from gage_eval.backends.base import Backend, BackendSettings, GenerationRequest, GenerationResponse
 from gage_eval.backends.lm_tokens import LMEncoder
+from gage_eval.backends.tool_parsing import parse_tool_text
 from gage_eval.backends.vllm_convert import SCORING_PARAMS, parse_prompt_logprobs, sampling_kwargs, scoring_input
 from gage_eval.errors import BackendError, ConfigError, GageError
 from gage_eval.registry import registry
@@ -81,8 +82,9 @@ def engine_start_error(exc: BaseException, model_path: str) -> ConfigError:
 class VLLMBackend(Backend):
     Settings = VLLMSettings
     type_name = "vllm"
-    # What this backend can do (the shared capability set of backends/base.py): no streaming, no tools or images yet.
-    capabilities: ClassVar[frozenset[str]] = frozenset({"generate", "loglikelihood"})
+    # What this backend can do (the shared capability set of backends/base.py): no streaming or images yet; tools
+    # through the chat template and the model's text, as the hf backend (shared LMEncoder and tool_parsing).
+    capabilities: ClassVar[frozenset[str]] = frozenset({"generate", "loglikelihood", "tools"})
 
     def __init__(self, settings: VLLMSettings) -> None:
         super().__init__(settings)
@@ -96,6 +98,7 @@ class VLLMBackend(Backend):
         self._start_error: GageError | None = None
         self._starting: asyncio.Lock | None = None
         self._ids = itertools.count()
+        self._tools_checked = False
 
     def identity(self) -> dict[str, Any]:
         s = self.s  # what changes answers; not memory or parallelism settings
@@ -186,7 +189,10 @@ class VLLMBackend(Backend):
         await self._ensure_engine()
         assert self._encoder is not None
         kwargs, copies = sampling_kwargs(request.params, self.s.generation, self.s.max_new_tokens)
-        ids = self._encoder.prompt_ids(request.prompt, request.messages)
+        if request.tools and not self._tools_checked:
+            self._encoder.check_renders_tools(request.tools)
+            self._tools_checked = True
+        ids = self._encoder.prompt_ids(request.prompt, request.messages, request.tools)
         room = self._max_length - kwargs["max_tokens"]
         if room <= 0:
             raise BackendError(f"max_tokens ({kwargs['max_tokens']}) must be smaller than the model's max length "
@@ -195,7 +201,11 @@ class VLLMBackend(Backend):
         out = await self._run(ids, SamplingParams(**kwargs))
         texts = [c.text for c in out.outputs] * copies
         completion = sum(len(c.token_ids) for c in out.outputs)
-        return GenerationResponse(text=texts[0], texts=texts, finish_reason=out.outputs[0].finish_reason,
+        text, calls, finish = texts[0], [], out.outputs[0].finish_reason
+        if request.tools:
+            text, calls = parse_tool_text(text)
+            finish = "tool_calls" if calls else finish
+        return GenerationResponse(text=text, texts=texts, finish_reason=finish, tool_calls=calls,
                                   usage={"prompt_tokens": len(ids), "completion_tokens": completion,
                                          "total_tokens": len(ids) + completion},
                                   latency_ms=(time.perf_counter() - start) * 1000)

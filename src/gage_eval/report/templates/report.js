@@ -176,6 +176,71 @@
       (typeof v === "object" && !Array.isArray(v) && !Object.keys(v).length);
   }
 
+  // An agent's (or any multi-turn lane's) trajectory as a conversation: each assistant turn with its tool
+  // calls folded (<details>), the call's arguments and the result the model got inside.
+  function trajectoryView(traj) {
+    const box = el("div", "trajectory");
+    const facts = [["stop", traj.stop_reason], ["turns", traj.turn_count], ["tool calls", traj.tool_call_count],
+                   ["tool errors", traj.tool_errors], ["tokens", traj.usage && traj.usage.total_tokens],
+                   ["wall ms", traj.wall_ms], ["model ms", traj.model_ms], ["tool ms", traj.tool_ms]]
+      .filter(function (f) { return f[1] !== undefined && f[1] !== null; });
+    const head = el("div", "traj-head");
+    facts.forEach(function (f) {
+      const chip = el("span", "chip" + (f[0] === "stop" ? " stop-" + f[1] : ""), f[0] + ": " + fmt(f[1], 1));
+      head.appendChild(chip);
+    });
+    box.appendChild(head);
+    if (traj.error) box.appendChild(el("p", "notice warn", traj.error));
+    const results = {};
+    (traj.messages || []).forEach(function (m) { if (m.role === "tool" && m.tool_call_id) results[m.tool_call_id] = m; });
+    const turns = traj.turns || [];
+    const shownInCall = {};
+    turns.forEach(function (t) { (t.tool_calls || []).forEach(function (c) { shownInCall[c.id] = true; }); });
+    let turnNo = 0;
+    (traj.messages || []).forEach(function (m) {
+      if (m.role === "tool" && shownInCall[m.tool_call_id]) return;  // shown inside its call
+      const d = el("div", "msg role-" + m.role);
+      const meta = m.role === "assistant" ? turns[turnNo] : null;
+      const label = m.role + (meta ? " · turn " + (turnNo + 1) + " · " + fmt(meta.model_ms, 0) + " ms" +
+        (meta.usage ? " · " + meta.usage.completion_tokens + " tokens" : "") + (meta.cached ? " · cached" : "") : "");
+      d.appendChild(el("div", "role", label));
+      const text = contentText(m.content === null || m.content === undefined ? "" : m.content);
+      if (text) d.appendChild(el("pre", null, text));
+      const calls = (meta && meta.tool_calls) || [];
+      calls.forEach(function (c) {
+        const det = el("details", "tool-call status-" + c.status);
+        const args = c.arguments ? JSON.stringify(c.arguments) : (c.raw_arguments || "");
+        const sum = el("summary");
+        sum.appendChild(el("span", "tc-name mono", c.name || "(no name)"));
+        sum.appendChild(el("span", "tc-args mono", "(" + (args.length > 80 ? args.slice(0, 79) + "…" : args) + ")"));
+        sum.appendChild(el("span", "badge tc-status", c.status));
+        if (c.duration_ms !== undefined) sum.appendChild(el("span", "muted", " " + fmt(c.duration_ms, 1) + " ms"));
+        det.appendChild(sum);
+        det.appendChild(el("h4", null, "arguments"));
+        det.appendChild(pre(c.arguments ? c.arguments : (c.raw_arguments || "")));
+        if (c.parse_error) det.appendChild(el("p", "notice warn", c.parse_error));
+        const res = results[c.id];
+        det.appendChild(el("h4", null, "result" + (c.truncated_chars ? " (cut: " + c.truncated_chars + " characters)" : "")));
+        det.appendChild(pre(res ? contentText(res.content) : (c.error || "(no result: " + c.status + ")")));
+        if (c.source) det.appendChild(el("div", "muted", "source: " + c.source));
+        d.appendChild(det);
+      });
+      msgsOf(box).appendChild(d);
+      if (m.role === "assistant") turnNo++;
+    });
+    if (traj.final_answer !== undefined && traj.final_answer !== null) {
+      const fin = el("div", "msg final"); fin.appendChild(el("div", "role", "final answer"));
+      fin.appendChild(el("pre", "answer", traj.final_answer)); box.appendChild(fin);
+    }
+    return box;
+  }
+
+  function msgsOf(box) {
+    let list = box.querySelector(".messages");
+    if (!list) { list = el("div", "messages"); box.appendChild(list); }
+    return list;
+  }
+
   async function showDetail(i) {
     state.selected = i;
     render();
@@ -192,6 +257,7 @@
     box.appendChild(head);
     if (!rec || rec.__missing) { box.appendChild(el("p", "notice warn", (rec && rec.__missing) || "not available")); return; }
     const sample = rec.sample || {};
+    if (rec.trajectory && rec.trajectory.messages) section(box, "Trajectory", trajectoryView(rec.trajectory));
     const msgs = el("div", "messages");
     (sample.messages || []).forEach(function (m) {
       const d = el("div", "msg role-" + m.role);
@@ -200,7 +266,7 @@
       msgs.appendChild(d);
     });
     if (!(sample.messages || []).length) msgs.appendChild(pre(sample.inputs || {}));
-    section(box, "Messages", msgs);
+    section(box, rec.trajectory ? "Task" : "Messages", msgs);
     ["label", "references", "choices"].forEach(function (k) { if (!isEmpty(sample[k])) section(box, k, pre(sample[k])); });
     const out = rec.model_output || {};
     const outBox = el("div");
