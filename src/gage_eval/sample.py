@@ -12,9 +12,12 @@ class Message(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     role: Literal["system", "user", "assistant", "tool"]
-    content: str | list[ContentPart]
+    # None: an assistant turn that only calls tools (OpenAI format; `tool_calls` / `tool_call_id` are extras).
+    content: str | list[ContentPart] | None = ""
 
     def text(self) -> str:
+        if self.content is None:
+            return ""
         if isinstance(self.content, str):
             return self.content
         return "".join(part.get("text", "") for part in self.content if part.get("type") == "text")

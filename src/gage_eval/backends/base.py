@@ -16,9 +16,19 @@ class GenerationRequest:
     messages: list[dict[str, Any]] = field(default_factory=list)
     prompt: str | None = None  # used by completion-style endpoints / models
     params: dict[str, Any] = field(default_factory=dict)  # max_tokens, temperature, top_p, stop, n, seed, logprobs
+    # OpenAI `tools` format: [{"type": "function", "function": {"name", "description", "parameters"}}].
+    # Messages may then hold assistant turns with `tool_calls` and `role: "tool"` turns with `tool_call_id`.
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None  # "auto" | "none" | "required" | {"type": "function", ...}
 
     def cache_payload(self) -> dict[str, Any]:
-        return {"messages": self.messages, "prompt": self.prompt, "params": self.params}
+        payload: dict[str, Any] = {"messages": self.messages, "prompt": self.prompt, "params": self.params}
+        # Only when set, so that the keys of requests without tools (and existing caches) stay the same.
+        if self.tools is not None:
+            payload["tools"] = self.tools
+        if self.tool_choice is not None:
+            payload["tool_choice"] = self.tool_choice
+        return payload
 
 
 @dataclass(slots=True)
@@ -33,10 +43,14 @@ class GenerationResponse:
     # What the model was given: "plain" (the prompt text as is) or "chat_template" (the messages rendered by
     # the model's chat template, locally or by the server); None when the backend cannot tell.
     prompt_format: str | None = None
+    # The first choice's tool calls, each {"id", "name", "arguments": dict | None, "raw_arguments": str,
+    # "error": str | None} (see backends/tool_calls.py: arguments None and error set when they do not parse).
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "texts": self.texts, "usage": self.usage, "finish_reason": self.finish_reason,
-                "logprobs": self.logprobs, "latency_ms": self.latency_ms, "prompt_format": self.prompt_format}
+                "logprobs": self.logprobs, "latency_ms": self.latency_ms, "prompt_format": self.prompt_format,
+                "tool_calls": self.tool_calls}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GenerationResponse:
