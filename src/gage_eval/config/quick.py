@@ -183,7 +183,7 @@ def _served_api(task: QuickTask) -> str:
         return "chat"
     for i, name in enumerate(task.datasets):
         adapters = _template_definition(name, i).get("role_adapters") or []
-        duts = [a for a in adapters if a.get("role_type") == "dut_model"]
+        duts = [a for a in adapters if _under_test(a.get("role_type"))]
         wanted = task.dataset_args.get(name, {}).get("eval_mode", task.eval_mode)
         if wanted != "generate" and any((d.get("params") or {}).get("mode") == "loglikelihood" for d in duts):
             return "completions"
@@ -278,6 +278,19 @@ def _apply_adapter_params(adapters: list[dict[str, Any]], given: Any, where: str
                               fix=close_match_hint(adapter_id, ids, label="its adapters"))
         adapter = next(a for a in adapters if a["adapter_id"] == adapter_id)
         adapter["params"] = _deep_merge(adapter.get("params") or {}, params)
+
+
+def _under_test(role_type: Any) -> bool:
+    """dut_model, or an agent role answering for the model under test (its class says `under_test`)."""
+    from gage_eval.registry import registry
+
+    if role_type == "dut_model":
+        return True
+    try:
+        cls = registry.get("roles", str(role_type))
+    except ConfigError:
+        return False
+    return bool(getattr(cls, "under_test", False))
 
 
 def _local_copy(root: str | None, name: str, ds: dict[str, Any]) -> str | None:
@@ -380,7 +393,7 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
     args = task.dataset_args.get(name, {})
     datasets = definition.get("datasets") or []
     adapters = copy.deepcopy(definition.get("role_adapters") or [])
-    duts = [a for a in adapters if a.get("role_type") == "dut_model"]
+    duts = [a for a in adapters if _under_test(a.get("role_type"))]
     if len(datasets) != 1 or len(duts) != 1:
         raise ConfigError(f"benchmark '{name}' is not a single-dataset, single-model template", path=f"datasets[{i}]",
                           fix="run it with `gage run` and a RunConfig instead")
