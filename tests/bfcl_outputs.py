@@ -143,3 +143,59 @@ def prompt_reply(kind: str, calls: Any) -> str:
     if kind == "right_alt":
         return "```\n" + text[1:-1] + "\n```"  # fenced and without brackets: bfcl-eval strips and re-wraps it
     return text
+
+
+# -- multi-turn trajectories ------------------------------------------------------------------------------------
+
+def parse_call(source: str, signatures: dict[str, list[str]]) -> Call:
+    """A ground-truth call string -> (name, kwargs); positional arguments named by the method's signature."""
+    import ast
+
+    node = ast.parse(source, mode="eval").body
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name), source
+    name = node.func.id
+    args = {signatures[name][i]: ast.literal_eval(a) for i, a in enumerate(node.args)}
+    args.update({kw.arg: ast.literal_eval(kw.value) for kw in node.keywords})
+    return name, args
+
+
+def _fc_step(calls: list[Call]) -> list[dict[str, str]]:
+    return [{n: json.dumps(a)} for n, a in calls]
+
+
+def _prompt_step(calls: list[Call]) -> str:
+    return "[" + ", ".join(f"{n}(" + ", ".join(f"{k}={v!r}" for k, v in a.items()) + ")" for n, a in calls) + "]"
+
+
+def trajectories(truth: list[list[str]], signatures: dict[str, list[str]]) -> Iterator[tuple[str, list[list[list[Call] | str]]]]:
+    """(kind, turns): each turn a list of steps, a step a list of calls or a text reply."""
+    turns = [[parse_call(c, signatures) for c in turn] for turn in truth]
+    yield "one_step_per_turn", [[calls] if calls else [] for calls in turns]
+    yield "step_per_call_then_text", [[[c] for c in calls] + ["Done."] for calls in turns]
+    if turns[0]:
+        yield "drop_last_call_turn0", [[turns[0][:-1]] if turns[0][:-1] else [], *[[t] for t in turns[1:]]]
+        yield "duplicate_first_call", [[[turns[0][0]] + turns[0]], *[[t] for t in turns[1:]]]
+        yield "reversed_turn0", [[list(reversed(turns[0]))], *[[t] for t in turns[1:]]]
+        yield "unknown_function_too", [[turns[0] + [("not_an_api_method", {"x": 1})]], *[[t] for t in turns[1:]]]
+    last = turns[-1]
+    strings = [(i, k) for i, (_, a) in enumerate(last) for k, v in a.items() if isinstance(v, str)]
+    if strings:
+        i, k = strings[0]
+        changed = [(n, {**a, k: a[k] + "_x"}) if j == i else (n, a) for j, (n, a) in enumerate(last)]
+        yield "wrong_argument_last_turn", [*[[t] for t in turns[:-1]], [changed]]
+    yield "empty_last_turn", [*[[t] for t in turns[:-1]], []]
+    yield "force_terminated", [[t] for t in turns[:-1]]
+
+
+def render_turns(turns: list[list[Any]], mode: str) -> list[list[Any]]:
+    """Steps as the replies bfcl-eval records: [{name: json}] / text (function calling), text (prompting)."""
+    out = []
+    for steps in turns:
+        rendered = []
+        for step in steps:
+            if isinstance(step, str):
+                rendered.append(step)
+            else:
+                rendered.append(_fc_step(step) if mode == "fc" else _prompt_step(step))
+        out.append(rendered)
+    return out
