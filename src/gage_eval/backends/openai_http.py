@@ -30,6 +30,7 @@ from gage_eval.backends.http_probe import (
     error_from_reply,
     probe_openai,
 )
+from gage_eval.backends.openai_chat import chat_response, read_stream, tool_fields
 from gage_eval.backends.openai_logprobs import needs_request, score_reply, scoring_body
 from gage_eval.errors import ConfigError
 from gage_eval.registry import registry
@@ -54,6 +55,7 @@ class OpenAIHTTPSettings(HTTPClientSettings):
     base_url: str
     model: str
     api: Literal["chat", "completions"] = "chat"
+    stream: bool = False  # chat: read the reply as a server-sent event stream (text and tool calls put together)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -69,12 +71,12 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 @registry.asset("backends", "openai_http", desc="OpenAI-compatible chat/completions endpoint over HTTP "
-                "(loglikelihood with api: completions; tools, images with api: chat)",
+                "(loglikelihood with api: completions; tools, images, stream with api: chat)",
                 tags=("http", "remote"))
 class OpenAIHTTPBackend(Backend):
     Settings = OpenAIHTTPSettings
     type_name = "openai_http"
-    capabilities = frozenset({"generate", "loglikelihood", "tools", "images"})  # per api: see supports()
+    capabilities = frozenset({"generate", "loglikelihood", "tools", "images", "stream"})  # per api: see supports()
 
     def __init__(self, settings: OpenAIHTTPSettings) -> None:
         super().__init__(settings)
@@ -88,7 +90,7 @@ class OpenAIHTTPBackend(Backend):
     def supports(self) -> frozenset[str]:
         # Only /completions echoes the prompt's logprobs; only chat takes tool definitions and image parts.
         if self.s.api == "chat":
-            return frozenset({"generate", "tools", "images"})
+            return frozenset({"generate", "tools", "images", "stream"})
         return frozenset({"generate", "loglikelihood"})
 
     def kind(self) -> str:
@@ -102,6 +104,7 @@ class OpenAIHTTPBackend(Backend):
         return super().capability_fix(capability)
 
     def identity(self) -> dict[str, Any]:
+        # `stream` is left out: a streamed reply is the same answer, so it shares the cache entry.
         return {"type": self.type_name, "base_url": self.s.base_url, "model": self.s.model, "api": self.s.api,
                 "generation": self.s.generation}
 
@@ -124,7 +127,14 @@ class OpenAIHTTPBackend(Backend):
         body.update({k: v for k, v in params.items() if v is not None})  # unknown keys pass through to the server
         if self.s.api == "chat":
             body["messages"] = request.messages or [{"role": "user", "content": request.prompt or ""}]
+            body.update(tool_fields(request.tools, request.tool_choice))
+            if self.s.stream:
+                body["stream"] = True
+                body["stream_options"] = {"include_usage": True}
         else:
+            if request.tools:
+                raise ConfigError("tool definitions need a chat endpoint, and this backend uses api: completions",
+                                  path="config.api", fix="set api: chat for agent and tool-calling tasks")
             body["prompt"] = request.prompt if request.prompt is not None else messages_text(request.messages)
         return body
 
@@ -152,19 +162,39 @@ class OpenAIHTTPBackend(Backend):
         return await probe_openai(ProbeTarget(api_root=self.s.base_url, post_url=self.url, model=self.s.model,
                                               chat=self.s.api == "chat", headers=headers, key_hint=self._key_hint()))
 
+    async def _post_stream(self, body: dict[str, Any]) -> GenerationResponse:
+        """POST a streaming chat request and put the event stream back together (openai_chat.py)."""
+        try:
+            async with self._session_for_loop().post(self.url, json=body) as resp:
+                if resp.status != 200:
+                    raw = await resp.read()
+                    raise error_from_reply(resp.status, raw, self.url, key_hint=self._key_hint(),
+                                           retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+                return await read_stream(resp, self.url)
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            raise error_from_exception(exc, self.url, self.s.timeout_s) from None
+
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
         start = time.perf_counter()
-        data, raw = await self._post(self._body(request))
+        body = self._body(request)
+        if body.get("stream"):
+            response = await self._post_stream(body)
+            response.latency_ms = (time.perf_counter() - start) * 1000
+            return response
+        data, raw = await self._post(body)
         choices = data.get("choices")
         if not isinstance(choices, list):
             raise error_from_reply(200, raw, self.url)
-        texts = [(c.get("message") or {}).get("content") or "" if self.s.api == "chat" else c.get("text") or ""
-                 for c in choices]
-        first = choices[0] if choices else {}
-        return GenerationResponse(text=texts[0] if texts else "", texts=texts, usage=data.get("usage") or {},
-                                  finish_reason=first.get("finish_reason"), logprobs=first.get("logprobs"),
-                                  prompt_format="chat_template" if self.s.api == "chat" else "plain",
-                                  latency_ms=(time.perf_counter() - start) * 1000)
+        if self.s.api == "chat":
+            response = chat_response(data, choices)
+        else:
+            texts = [c.get("text") or "" for c in choices]
+            first = choices[0] if choices else {}
+            response = GenerationResponse(text=texts[0] if texts else "", texts=texts, usage=data.get("usage") or {},
+                                          finish_reason=first.get("finish_reason"), logprobs=first.get("logprobs"),
+                                          prompt_format="plain")
+        response.latency_ms = (time.perf_counter() - start) * 1000
+        return response
 
     async def loglikelihood(self, context: str | list[dict[str, Any]], continuations: list[str]
                             ) -> list[tuple[float, bool]]:

@@ -25,7 +25,7 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from gage_eval.testing import native_routes
+from gage_eval.testing import native_routes, tool_replies
 from gage_eval.testing.logprobs import echo_logprobs, tokenize
 
 Script = Callable[[dict[str, Any]], str] | dict[str, str] | list[str] | None
@@ -52,7 +52,10 @@ class TestServerConfig(BaseModel):
     fail_prompts: dict[str, int] = Field(default_factory=dict)
     web_page: bool = False  # a web server, not an API: every path answers an HTML page (a misconfigured URL)
     seed: int = 0
-    script: Any = None  # Script: callable(request) -> answer (a list: the n choices), {substring: answer}, or a list cycled
+    # Script: callable(request) -> answer (a list: the n choices; a dict: tool calls, see testing/tool_replies.py),
+    # {substring: answer}, or a list cycled
+    script: Any = None
+    agent_turns: int | None = Field(default=None, ge=0)  # without a script: tool_replies.agent_script(agent_turns)
     verbatim: bool = False  # scripted answers as written (newlines kept), not re-tokenized on whitespace
     # /completions with echo: true returns the prompt's log-probabilities (see testing/logprobs.py);
     # echo_prompt=False acts as a server without that support (logprobs of the generated tokens only).
@@ -78,6 +81,8 @@ class OpenAITestServer:
         self.config = config or TestServerConfig()
         self._rng = random.Random(self.config.seed)
         self._cycle = itertools.cycle(self.config.script) if isinstance(self.config.script, list) else None
+        if self.config.script is None and self.config.agent_turns is not None:
+            self.config.script = tool_replies.agent_script(self.config.agent_turns)
         self.requests = 0
         self.status_counts: Counter[int] = Counter()
         self.prompt_counts: Counter[str] = Counter()
@@ -89,10 +94,12 @@ class OpenAITestServer:
     def _prompt(self, body: dict[str, Any], chat: bool) -> str:
         return _last_user_text(body.get("messages") or []) if chat else str(body.get("prompt", ""))
 
-    def answer(self, body: dict[str, Any], prompt: str) -> str | list[str]:
+    def answer(self, body: dict[str, Any], prompt: str) -> str | list[str] | tool_replies.ToolAnswer:
         script = self.config.script
         if callable(script):
             out = script(body)
+            if isinstance(out, dict):
+                return out
             return [str(x) for x in out] if isinstance(out, list) else str(out)
         if isinstance(script, dict):
             return next((a for key, a in script.items() if key in prompt), prompt)
@@ -181,6 +188,8 @@ class OpenAITestServer:
         prompt = self._prompt(body, chat)
         self.prompt_counts[prompt] += 1
         answer = self.answer(body, prompt)
+        if isinstance(answer, dict):
+            return await self._tool_answer(request, body, answer, prompt)
         if (isinstance(answer, list) or self.config.verbatim) and not body.get("stream"):
             return self._count(self._verbatim(body, answer if isinstance(answer, list) else [answer], chat, prompt))
         tokens = self.shape_tokens(answer if isinstance(answer, str) else " ".join(answer), body)
@@ -189,6 +198,25 @@ class OpenAITestServer:
         if self.config.latency_ms:
             await asyncio.sleep(self.config.latency_ms / 1000)
         return self._count(await self._complete(request, body, tokens, chat, prompt))
+
+    async def _tool_answer(self, request: web.Request, body: dict[str, Any], answer: tool_replies.ToolAnswer,
+                           prompt: str) -> web.StreamResponse:
+        """A scripted answer with tool calls, whole or as an SSE stream (testing/tool_replies.py)."""
+        if self.config.latency_ms:
+            await asyncio.sleep(self.config.latency_ms / 1000)
+        if not body.get("stream"):
+            return self._count(web.Response(body=tool_replies.completion_body(body, answer, prompt, self.requests),
+                                            content_type="application/json"))
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await resp.prepare(request)
+        for i, event in enumerate(tool_replies.stream_events(body, answer, prompt, self.requests)):
+            if self.config.stream_cut_after is not None and i >= self.config.stream_cut_after:
+                if request.transport is not None:
+                    request.transport.close()
+                return self._count(resp)
+            await resp.write(event)
+        await resp.write_eof()
+        return self._count(resp)
 
     def _verbatim(self, body: dict[str, Any], texts: list[str], chat: bool, prompt: str) -> web.Response:
         """Scripted texts exactly as written (code keeps its newlines); a list is the n choices; stop strings cut."""
@@ -388,8 +416,9 @@ def main(argv: list[str] | None = None) -> None:
     for name, field in TestServerConfig.model_fields.items():
         if name in ("script", "echo_prompt", "token_logprob", "alt_logprob", "fail_prompts"):
             continue
-        ap.add_argument(f"--{name.replace('_', '-')}", type=type(field.default) if field.default is not None else str,
-                        default=field.default)
+        kind = int if name in ("agent_turns", "stream_cut_after") else \
+            type(field.default) if field.default is not None else str
+        ap.add_argument(f"--{name.replace('_', '-')}", type=kind, default=field.default)
     ap.add_argument("--answers", nargs="*", help="answers to cycle through instead of echoing")
     args = vars(ap.parse_args(argv))
     answers = args.pop("answers")
