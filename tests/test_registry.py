@@ -1,4 +1,4 @@
-"""Registry: 16 kinds, lazy discovery, import paths in configs, entry-point plugins; env settings at the CLI edge."""
+"""Registry: 17 kinds (the spec's 16 and `tools`), lazy discovery, import paths in configs, entry-point plugins; env settings at the CLI edge."""
 from __future__ import annotations
 
 import os
@@ -18,11 +18,11 @@ from tests.conftest import pipeline
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_KINDS = {"backends", "roles", "metrics", "context_impls", "judge_impls", "dataset_hubs", "dataset_loaders",
               "dataset_preprocessors", "doc_converters", "prompts", "model_hubs", "templates", "reporting_sinks",
-              "summary_generators", "observability_plugins", "pipeline_steps"}
+              "summary_generators", "observability_plugins", "pipeline_steps", "tools"}
 
 
-def test_sixteen_kinds_and_lazy_discovery() -> None:
-    assert set(DEFAULT_KINDS) == SPEC_KINDS and len(DEFAULT_KINDS) == 16
+def test_seventeen_kinds_and_lazy_discovery() -> None:
+    assert set(DEFAULT_KINDS) == SPEC_KINDS and len(DEFAULT_KINDS) == 17
     probe = ("import sys, gage_eval; from gage_eval.registry import registry; "
              "before = [m for m in sys.modules if m.startswith(('gage_eval.backends', 'gage_eval.metrics'))]; "
              "registry.get('metrics', 'exact_match'); "

@@ -21,6 +21,7 @@ DEFAULT_KINDS: tuple[str, ...] = (
     "backends", "roles", "metrics", "context_impls", "judge_impls", "dataset_hubs",
     "dataset_loaders", "dataset_preprocessors", "doc_converters", "prompts", "model_hubs",
     "templates", "reporting_sinks", "summary_generators", "observability_plugins", "pipeline_steps",
+    "tools",  # Python functions agents can call (gage_eval.agents.python_tools)
 )
 
 # Modules whose import registers the built-in assets.
@@ -35,6 +36,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "gage_eval.roles.model_roles",
     "gage_eval.roles.dock_roles",
     "gage_eval.roles.builtin_impls",
+    "gage_eval.roles.agent_roles",
+    "gage_eval.agents.builtin_tools",
     "gage_eval.metrics.builtin",
     "gage_eval.metrics.multiple_choice",
     "gage_eval.metrics.pass_at_k",
@@ -180,6 +183,10 @@ class Registry:
                 fix += "; note: " + "; ".join(self._plugin_errors)
             raise ConfigError(f"unknown {_singular(kind)} '{name}'", path=config_path, fix=fix)
         return table[name].obj
+
+    def entry(self, kind: str, name: str) -> AssetEntry | None:
+        self.discover()
+        return self._table(kind).get(name)
 
     def has(self, kind: str, name: str) -> bool:
         self.discover()

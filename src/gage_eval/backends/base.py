@@ -108,6 +108,10 @@ class Backend:
 
     def capability_fix(self, capability: str) -> str:
         """How to get `capability` when this backend lacks it; overridden where a setting turns it on."""
+        if capability == "tools":
+            return ("use a backend that takes tool definitions (openai_http with api: chat, litellm, hf), or set "
+                    "tool_doc_format: prompt on the toolchain (tools documented in the prompt, calls read from "
+                    "the model's text)")
         return f"use a backend type that supports {capability} (`gage list backends` shows each type's capabilities)"
 
     def identity(self) -> dict[str, Any]:

@@ -228,6 +228,30 @@ class ObservabilitySpec(Strict):
     plugins: list[str] = Field(default_factory=list)
 
 
+class SandboxProfileSpec(Strict):
+    """Where tools and graders with side effects run (gage_eval.agents.sandbox_profiles)."""
+
+    profile_id: str
+    runtime: Literal["local", "docker"] = "local"
+    lifecycle: Literal["per_sample", "per_task"] = "per_sample"
+    image: str | None = None  # docker
+    network_mode: str = "none"  # docker: none | bridge | host | <network name>; local: none isolates when it can
+    cpus: float | None = Field(default=None, gt=0)
+    memory: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?[bkmgBKMG]?$")  # "512m", "2g"
+    workdir: str = "/workspace"  # docker: the container's working dir; local: a fresh temporary dir is used
+    env: dict[str, str] = Field(default_factory=dict)
+    initialize: list[str] = Field(default_factory=list)  # shell commands run once the sandbox is up
+    save: list[str] = Field(default_factory=list)  # paths copied to <run>/artifacts/<task>/<sample>/ at the end
+    command_timeout_s: float = Field(default=60.0, gt=0)
+    docker_options: dict[str, Any] = Field(default_factory=dict)  # more docker SDK containers.run() arguments
+
+    @model_validator(mode="after")
+    def _image_for_docker(self) -> SandboxProfileSpec:
+        if self.runtime == "docker" and not self.image:
+            raise _invalid("a docker sandbox profile needs an image", "add image: <name:tag>, e.g. python:3.11-slim")
+        return self
+
+
 class PipelineConfig(Strict):
     api_version: str = "gage/v1alpha1"
     kind: Literal["PipelineConfig"] = "PipelineConfig"
@@ -243,6 +267,7 @@ class PipelineConfig(Strict):
     tasks: list[TaskSpec] = Field(default_factory=list)
     summary_generators: list[Annotated[SummaryGeneratorSpec, _from_str("name", SummaryGeneratorSpec)]] = Field(
         default_factory=list)
+    sandbox_profiles: list[SandboxProfileSpec] = Field(default_factory=list)
     observability: ObservabilitySpec = Field(default_factory=ObservabilitySpec)
     execution: RunExecutionSpec = Field(default_factory=RunExecutionSpec)
     replay: ReplaySpec | None = None

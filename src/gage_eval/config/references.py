@@ -4,7 +4,7 @@ from __future__ import annotations
 from gage_eval.config.models import PipelineConfig, StepSpec
 from gage_eval.errors import ConfigError, close_match_hint
 
-MODEL_ROLES = {"dut_model", "helper_model", "judge_model"}
+MODEL_ROLES = {"dut_model", "helper_model", "judge_model", "dut_agent"}
 
 
 def _check_unique(ids: list[str | None], section: str, key: str, file: str | None) -> None:

@@ -77,8 +77,14 @@ def build_callers(cfg: PipelineConfig, settings: RunSettings, cache: ResponseCac
 def check_capabilities(cfg: PipelineConfig, callers: dict[str, ModelCaller]) -> None:
     """Each role's needs against its backend's declared capabilities, when the pipeline is built (gage validate,
     gage run before its pre-flight): a log-likelihood benchmark on a chat endpoint fails before any request."""
+    native_tools = any(a.role_type == "toolchain" and a.params.get("tool_doc_format", "tools") == "tools"
+                       for a in cfg.role_adapters)
     for i, spec in enumerate(cfg.role_adapters):
         key = spec.backend_id or f"inline:{spec.adapter_id}"
+        if spec.role_type == "dut_agent" and native_tools and key in callers:
+            require_capability(callers[key].backend, "tools", spec.backend_id or f"role_adapters[{i}].backend",
+                               f"role_adapters[{i}].backend_id", f"role_adapters[{i}] (a dut_agent whose toolchain "
+                               "passes tool definitions, tool_doc_format: tools)")
         if spec.scores_loglikelihood and key in callers:
             require_capability(callers[key].backend, "loglikelihood", spec.backend_id or f"role_adapters[{i}].backend",
                                f"role_adapters[{i}].params.mode",
@@ -92,6 +98,14 @@ def build_prompts(cfg: PipelineConfig) -> dict[str, PromptTemplate]:
 def build_adapters(cfg: PipelineConfig, resources: RoleResources) -> dict[str, RoleAdapter]:
     from gage_eval.engine.replay import replayed_only_adapters
 
+    if cfg.sandbox_profiles and "sandboxes" not in resources.extra:
+        from pathlib import Path
+
+        from gage_eval.agents.sandbox_profiles import SandboxManager
+
+        run_dir = Path(resources.run_dir) if resources.run_dir is not None else None
+        resources.extra["sandboxes"] = SandboxManager(cfg.sandbox_profiles, run_dir,
+                                                      run_dir.name if run_dir is not None else "gage")
     adapters: dict[str, RoleAdapter] = {}
     replayed = replayed_only_adapters(cfg)
     for i, spec in enumerate(cfg.role_adapters):

@@ -213,7 +213,8 @@ class Runtime:
                 self.exporter = MetricsExporter("127.0.0.1", settings.metrics_port, run_id=self.run_id).start()
                 log.info("Prometheus metrics on %s", self.exporter.url)
             pool_size = max(p.concurrency for p in plans)
-            adapters = build_adapters(cfg, RoleResources(callers, build_prompts(cfg), pool_size, self.run_dir))
+            adapters = build_adapters(cfg, RoleResources(callers, build_prompts(cfg), pool_size, self.run_dir,
+                                                         extra={"base_dir": settings.base_dir}))
             for plan in plans:
                 task_reports.append(await self._run_task(plan, adapters, writer, trace, resume))
         except PreflightError as exc:  # the run stops before any sample; the CLI reports it from summary.json

@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from gage_eval.errors import RunInterrupted
 
@@ -25,6 +25,14 @@ log = logging.getLogger("gage_eval")
 
 _flag = threading.Event()
 _depth = 0  # nested runs (e.g. an arena's model runs) share the outermost run's handlers
+_hard_exit_hooks: list[Callable[[], None]] = []
+
+
+def on_hard_exit(hook: Callable[[], None]) -> None:
+    """Run `hook` before the second signal's immediate exit (which skips every finally): for resources outside
+    the process that would otherwise outlive it (Docker containers)."""
+    if hook not in _hard_exit_hooks:
+        _hard_exit_hooks.append(hook)
 
 
 def requested() -> bool:
@@ -48,6 +56,9 @@ def _on_signal(task: asyncio.Task, sig: int) -> None:
         from gage_eval.serving.managed import terminate_all  # os._exit skips every finally and atexit hook
 
         terminate_all()
+        for hook in _hard_exit_hooks:
+            with contextlib.suppress(Exception):
+                hook()
         os._exit(RunInterrupted.exit_code)
     request()
     log.info("%s received: stopping after the current model step", signal.Signals(sig).name)

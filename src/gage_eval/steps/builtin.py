@@ -19,21 +19,22 @@ if TYPE_CHECKING:
 @registry.asset("pipeline_steps", "support", desc="append to sample.support_outputs or mutate the sample")
 async def support_step(ctx: StepContext, adapter: RoleAdapter | None, chain: StepChain) -> None:
     assert adapter is not None
-    out = await adapter.execute({"sample": ctx.sample, "step": "support"})
+    out = await adapter.execute({"sample": ctx.sample, "step": "support", "scope": ctx.scope})
     ctx.sample.support_outputs.append({"adapter_id": adapter.adapter_id, **out})
 
 
 @registry.asset("pipeline_steps", "inference", desc="call the dut; append to sample.predict_result")
 async def inference_step(ctx: StepContext, adapter: RoleAdapter | None, chain: StepChain) -> None:
     assert adapter is not None
-    out = await adapter.execute({"sample": ctx.sample})
+    out = await adapter.execute({"sample": ctx.sample, "scope": ctx.scope})
     append_predict_result(ctx.sample, out)
 
 
 @registry.asset("pipeline_steps", "judge", desc="judge the model output; merge into sample.eval_result")
 async def judge_step(ctx: StepContext, adapter: RoleAdapter | None, chain: StepChain) -> None:
     assert adapter is not None
-    out = await adapter.execute({"sample": ctx.sample, "model_output": ctx.model_output, "trace": chain.trace})
+    out = await adapter.execute({"sample": ctx.sample, "model_output": ctx.model_output, "trace": chain.trace,
+                                 "scope": ctx.scope})
     if "judge_calls" in out and "judge_calls" in ctx.judge_output:
         # Several judges on one sample (e.g. truthful + informative): keep every judge's cost, not the last.
         out = {**out, "judge_calls": {**ctx.judge_output["judge_calls"], **out["judge_calls"]}}
@@ -44,7 +45,7 @@ async def judge_step(ctx: StepContext, adapter: RoleAdapter | None, chain: StepC
 @registry.asset("pipeline_steps", "arena", desc="run an arena adapter; its output is the model output")
 async def arena_step(ctx: StepContext, adapter: RoleAdapter | None, chain: StepChain) -> None:
     assert adapter is not None
-    out = await adapter.execute({"sample": ctx.sample, "step": "arena"})
+    out = await adapter.execute({"sample": ctx.sample, "step": "arena", "scope": ctx.scope})
     append_predict_result(ctx.sample, out)
 
 

@@ -1,6 +1,7 @@
 """StepChain: runs one sample through the configured steps under the task's failure policy."""
 from __future__ import annotations
 
+import asyncio
 import time
 import traceback
 from typing import Any
@@ -32,16 +33,25 @@ class StepChain:
             predict_steps += spec.step in ("inference", "arena")
 
     async def run(self, ctx: StepContext) -> StepContext:
-        for name, step, adapter in self._plan:
-            if ctx.error is not None and not (self.failure_policy == "best_effort" and name == "auto_eval"):
-                continue
-            start = time.perf_counter()
-            try:
-                await step(ctx, adapter, self)
-            except Exception as exc:  # noqa: BLE001 - recorded per sample, policy decides what happens next
-                ctx.error = describe_error(name, exc)
-            ctx.timings_ms[name] = (time.perf_counter() - start) * 1000
+        try:
+            for name, step, adapter in self._plan:
+                if ctx.error is not None and not (self.failure_policy == "best_effort" and name == "auto_eval"):
+                    continue
+                start = time.perf_counter()
+                try:
+                    await step(ctx, adapter, self)
+                except Exception as exc:  # noqa: BLE001 - recorded per sample, policy decides what happens next
+                    ctx.error = describe_error(name, exc)
+                ctx.timings_ms[name] = (time.perf_counter() - start) * 1000
+        finally:
+            # The sample's resources (tool servers, sandboxes) are released on every way out, Ctrl-C included.
+            await asyncio.shield(ctx.scope.aclose()) if _cancelling() else await ctx.scope.aclose()
         return ctx
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and bool(getattr(task, "cancelling", lambda: 0)())
 
 
 def describe_error(step: str, exc: BaseException) -> dict[str, Any]:

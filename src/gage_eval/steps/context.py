@@ -1,10 +1,53 @@
 """Per-sample execution state shared by the steps of one chain."""
 from __future__ import annotations
 
+import contextlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from gage_eval.sample import Sample, resolve_model_output
+
+log = logging.getLogger("gage_eval")
+
+
+class SampleScope:
+    """What lives exactly as long as one sample's pass through the chain, for every lane.
+
+    `resources`: objects steps hand to later steps of the same sample (a toolchain's ToolBox for the agent, a
+    sandbox session for a judge). Cleanups registered on it run when the sample leaves the chain — after its
+    last step, on an error, and on cancellation (Ctrl-C) — before the record is written.
+    `trajectory`: a multi-turn record (an agent's conversation, a game's moves) written to samples.jsonl
+    under `trajectory` even when the sample fails half-way (so the failure can be read); any object with
+    `to_dict()` or a plain dict (see sample.Trajectory for the fields the report shows).
+    """
+
+    def __init__(self, task_id: str = "", sample_id: str = "") -> None:
+        self.task_id = task_id
+        self.sample_id = sample_id
+        self.resources: dict[str, Any] = {}
+        self.trajectory: Any = None
+        self.cleanup_errors: list[str] = []
+        self._stack = contextlib.AsyncExitStack()
+
+    async def enter(self, cm: Any) -> Any:
+        return await self._stack.enter_async_context(cm)
+
+    def on_close(self, callback: Any, *args: Any) -> None:
+        self._stack.push_async_callback(callback, *args)
+
+    async def aclose(self) -> None:
+        try:
+            await self._stack.aclose()
+        except Exception as exc:  # noqa: BLE001 - a cleanup problem must not cost the sample its result
+            self.cleanup_errors.append(f"{type(exc).__name__}: {exc}")
+            log.warning("sample cleanup failed: %s: %s", type(exc).__name__, exc)
+
+    def trajectory_dict(self) -> dict[str, Any] | None:
+        traj = self.trajectory
+        if traj is None:
+            return None
+        return traj.to_dict() if hasattr(traj, "to_dict") else dict(traj)
 
 
 @dataclass(slots=True)
@@ -17,6 +60,10 @@ class StepContext:
     metric_details: dict[str, Any] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
     error: dict[str, Any] | None = None
+    scope: SampleScope = field(default_factory=SampleScope)
+
+    def __post_init__(self) -> None:
+        self.scope.task_id, self.scope.sample_id = self.task_id, self.sample.id
 
     @property
     def model_output(self) -> dict[str, Any]:
@@ -30,6 +77,15 @@ class StepContext:
 
     def to_record(self) -> dict[str, Any]:
         """The samples.jsonl line for this sample."""
+        record = self._base_record()
+        trajectory = self.scope.trajectory_dict()
+        if trajectory is not None:
+            record["trajectory"] = trajectory
+        if self.scope.cleanup_errors:
+            record["cleanup_errors"] = self.scope.cleanup_errors
+        return record
+
+    def _base_record(self) -> dict[str, Any]:
         return {
             "task_id": self.task_id,
             "sample_id": self.sample.id,
