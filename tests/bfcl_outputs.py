@@ -147,6 +147,20 @@ def prompt_reply(kind: str, calls: Any) -> str:
 
 # -- multi-turn trajectories ------------------------------------------------------------------------------------
 
+def signatures(classes: list[str]) -> dict[str, list[str]]:
+    """Parameter names of the API methods of these bfcl-eval classes (to name positional arguments)."""
+    import inspect
+
+    from gage_eval.benchmarks.bfcl.multi_turn import api_class
+
+    out: dict[str, list[str]] = {}
+    for name in classes:
+        for method, fn in inspect.getmembers(api_class(name), predicate=inspect.isfunction):
+            if not method.startswith("_"):
+                out[method] = [p for p in inspect.signature(fn).parameters if p != "self"]
+    return out
+
+
 def parse_call(source: str, signatures: dict[str, list[str]]) -> Call:
     """A ground-truth call string -> (name, kwargs); positional arguments named by the method's signature."""
     import ast

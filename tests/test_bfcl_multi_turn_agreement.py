@@ -4,26 +4,16 @@ checks) give the same verdict for every trajectory, in function-calling and prom
 from __future__ import annotations
 
 import copy
-import inspect
 from collections import Counter
 from typing import Any
 
 from gage_eval.benchmarks.bfcl.data import add_function_docs, category_file, package_data_dir, read_lines
-from gage_eval.benchmarks.bfcl.multi_turn import Environment, api_class, check_trajectory
+from gage_eval.benchmarks.bfcl.multi_turn import Environment, check_trajectory
 
-from .bfcl_outputs import render_turns, trajectories
+from .bfcl_outputs import render_turns, signatures, trajectories
 from .bfcl_reference import reference
 
 ENTRIES = 100
-
-
-def _signatures(classes: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for name in classes:
-        for method, fn in inspect.getmembers(api_class(name), predicate=inspect.isfunction):
-            if not method.startswith("_"):
-                out[method] = [p for p in inspect.signature(fn).parameters if p != "self"]
-    return out
 
 
 def test_trajectory_verdicts_equal_bfcl_eval() -> None:
@@ -36,7 +26,7 @@ def test_trajectory_verdicts_equal_bfcl_eval() -> None:
     for entry, truth in zip(entries, truths):
         meta = {"id": entry["id"], "category": "multi_turn_base", "involved_classes": entry["involved_classes"],
                 "initial_config": entry["initial_config"], "ground_truth": truth["ground_truth"]}
-        for kind, turns in trajectories(truth["ground_truth"], _signatures(entry["involved_classes"])):
+        for kind, turns in trajectories(truth["ground_truth"], signatures(entry["involved_classes"])):
             for mode in ("fc", "prompt"):
                 rendered = render_turns(turns, mode)
                 label = f"agree{count}"  # bfcl-eval caches API instances by model name and entry id

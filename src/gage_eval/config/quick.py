@@ -293,6 +293,15 @@ def _under_test(role_type: Any) -> bool:
     return bool(getattr(cls, "under_test", False))
 
 
+def _run_wide(name: str) -> bool:
+    from gage_eval.registry import registry
+
+    try:
+        return bool(getattr(registry.get("summary_generators", name), "run_wide", False))
+    except ConfigError:
+        return False
+
+
 def _local_copy(root: str | None, name: str, ds: dict[str, Any]) -> str | None:
     """EvalScope's dataset_dir: a benchmark's local copy sits at <root>/<name> or <root>/<hub id>."""
     if not root:
@@ -479,6 +488,10 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
         refs.append(metric_id)
     for gen in definition.get("summary_generators") or []:
         gen = {"name": gen, "params": {}} if isinstance(gen, str) else copy.deepcopy(gen)
+        if _run_wide(gen["name"]):  # one section over every task (BFCL's leaderboard combines its categories)
+            if not any(g["name"] == gen["name"] for g in pipeline.get("summary_generators", [])):
+                pipeline.setdefault("summary_generators", []).append(gen)
+            continue
         gen.setdefault("params", {})["task_id"] = name  # run-level sections see every task's records
         pipeline.setdefault("summary_generators", []).append(gen)
     task_spec: dict[str, Any] = {"task_id": name, "dataset_id": name, "steps": steps, "metric_overrides": refs}

@@ -70,6 +70,8 @@ def leaderboard(categories: dict[str, tuple[int, int]]) -> dict[str, Any]:
 @registry.asset("summary_generators", "bfcl_leaderboard", desc="BFCL categories, the leaderboard's groups "
                 "(Non-Live, Live, Irrelevance, Multi-Turn) and its weighted overall", tags=("bfcl", "agents"))
 class BfclLeaderboard:
+    run_wide = True  # quick mode adds it once for all BFCL tasks rather than once per task
+
     def __init__(self, **_: Any) -> None:  # every task's BFCL samples count, whatever task_id quick mode passes
         self.counts: dict[str, list[int]] = {}
 
