@@ -161,7 +161,7 @@ def test_agent_runs_tasks_on_the_environment_server_and_its_evaluate_judges(tmp_
     rows = {r["sample_id"]: r for r in read_jsonl(run / "samples.jsonl")}
     first = rows["a1b2c3d_1"]["model_output"]
     assert first["stop_reason"] == "completed" and first["appworld_evaluation"]["success"] is True
-    assert [m["role"] for m in first["trajectory"]][:3] == ["system", "user", "assistant"]
+    assert [m["role"] for m in rows["a1b2c3d_1"]["trajectory"]["messages"]][:3] == ["system", "user", "assistant"]
     methods = [m for m, _ in env.calls]
     assert methods.count("initialize") == 3 and methods.count("evaluate") == 3 and methods.count("close") == 3
     executed = [b["code"] for m, b in env.calls if m == "execute"]

@@ -98,7 +98,9 @@ def test_gage_eval_prints_bfcl_categories_and_scores_as_the_checker(tmp_path: Pa
     assert wrong["metric_details"]["bfcl_accuracy"]["error_type"].startswith("multi_turn:")
     right = by_id["multi_turn_base_0"]["model_output"]
     assert right["stop_reason"] == "completed" and len(right["bfcl_steps"]) == 4
-    roles = [m["role"] for m in right["trajectory"]]
+    trajectory = by_id["multi_turn_base_0"]["trajectory"]
+    assert trajectory["kind"] == "agent" and trajectory["stop_reason"] == "completed" and trajectory["turns"]
+    roles = [m["role"] for m in trajectory["messages"]]
     assert roles.count("user") >= 4 and ("tool" in roles if mode == "fc" else roles.count("user") > 4)
     assert by_id["simple_python_1"]["metric_details"]["bfcl_accuracy"]["error_type"] == "value_error:others"
     assert requests > 0 and requests2 == 0

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import httpx
 
 from gage_eval.backends.base import GenerationRequest
+from gage_eval.backends.tool_calls import assistant_message
 from gage_eval.benchmarks.appworld.client import SERVE_FIX, AppWorldEnvironment
 from gage_eval.benchmarks.appworld.data import api_tools, data_dir
 from gage_eval.config.models import RoleAdapterSpec
@@ -66,10 +67,7 @@ class AppWorldAgentAdapter(ModelRoleAdapter):
                 for key in usage:
                     usage[key] += int(response.usage.get(key, 0) or 0)
                 calls = response.tool_calls or []
-                messages.append({"role": "assistant", "content": response.text or None,
-                                 "tool_calls": [{"id": c["id"], "type": "function", "function": {
-                                     "name": c["name"], "arguments": c["raw_arguments"]}} for c in calls]}
-                                if calls else {"role": "assistant", "content": response.text or ""})
+                messages.append(assistant_message(response.text or "", calls))
                 if not calls:
                     stop = "answered"
                     break
@@ -81,9 +79,15 @@ class AppWorldAgentAdapter(ModelRoleAdapter):
             evaluation = await env.evaluate()
         finally:
             await env.close()
-        return {"answer": messages[-1].get("content") or "", "usage": usage, "trajectory": messages,
-                "stop_reason": stop, "appworld_evaluation": evaluation,
-                "latency_ms": (time.perf_counter() - started) * 1000}
+        answer = messages[-1].get("content") or ""
+        trajectory = {"kind": "agent", "stop_reason": stop, "final_answer": answer, "messages": messages,
+                      "tools": [t["function"]["name"] for t in tools], "usage": dict(usage),
+                      "wall_ms": round((time.perf_counter() - started) * 1000, 3)}
+        if payload.get("scope") is not None:
+            payload["scope"].trajectory = trajectory  # samples.jsonl `trajectory`, shown by the report and viewer
+        return {"answer": answer, "usage": usage, "stop_reason": stop, "appworld_evaluation": evaluation,
+                "latency_ms": (time.perf_counter() - started) * 1000,
+                **({} if payload.get("scope") is not None else {"trajectory": trajectory})}
 
     @staticmethod
     async def _run(env: AppWorldEnvironment, call: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ import time
 from typing import Any, ClassVar
 
 from gage_eval.backends.base import GenerationRequest
+from gage_eval.backends.tool_calls import assistant_message
 from gage_eval.benchmarks.bfcl.decode import decode_execute, fc_response, is_empty_execute
 from gage_eval.benchmarks.bfcl.functions import ADDITIONAL_FUNCTION_PROMPT, prompt_messages
 from gage_eval.benchmarks.bfcl.multi_turn import Environment
@@ -24,15 +25,6 @@ from gage_eval.roles.model_roles import ModelRoleAdapter
 from gage_eval.sample import Sample
 
 MAXIMUM_STEP_LIMIT = 20
-
-
-def _assistant_message(text: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": text if text or not calls else None}
-    if calls:
-        message["tool_calls"] = [{"id": c.get("id"), "type": "function",
-                                  "function": {"name": c.get("name"), "arguments": c.get("raw_arguments") or ""}}
-                                 for c in calls]
-    return message
 
 
 @registry.asset("roles", "bfcl_agent", desc="BFCL multi-turn inference: the model calls bfcl-eval's API classes "
@@ -57,6 +49,8 @@ class BfclAgentAdapter(ModelRoleAdapter):
         turn_log: list[dict[str, Any]] = []
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         latency_ms, last_text, force_quit = 0.0, "", False
+        calls_log: list[dict[str, Any]] = []  # one entry per model call, as the agent lane's Trajectory.turns
+        wall = time.perf_counter()
         for turn_index, turn in enumerate(turns):
             turn_messages = [dict(m) for m in turn] or [{"role": "user", "content": ADDITIONAL_FUNCTION_PROMPT}]
             if turn_index == 0 and mode == "prompt":
@@ -75,7 +69,7 @@ class BfclAgentAdapter(ModelRoleAdapter):
                 last_text = response.text or ""
                 reply = fc_response(calls, response.text) if mode == "fc" else response.text
                 replies.append(reply)
-                messages.append(_assistant_message(response.text or "", calls) if mode == "fc"
+                messages.append(assistant_message(response.text or "", calls) if mode == "fc"
                                 else {"role": "assistant", "content": response.text or ""})
                 try:
                     decoded = decode_execute(reply, mode)
@@ -85,6 +79,10 @@ class BfclAgentAdapter(ModelRoleAdapter):
                 if is_empty_execute(decoded):
                     break
                 results = await asyncio.to_thread(env.execute, decoded)
+                calls_log.append({"turn": turn_index, "step": count, "usage": dict(response.usage),
+                                  "tool_calls": [{"name": call, "status": "error" if r.startswith(
+                                      "Error during execution") else "ok", "result": r[:2000]}
+                                      for call, r in zip(decoded, results)]})
                 if mode == "fc":
                     # zip, as bfcl-eval: results beyond the ids the reply carried are dropped
                     messages.extend({"role": "tool", "content": result, "tool_call_id": call.get("id")}
@@ -101,6 +99,13 @@ class BfclAgentAdapter(ModelRoleAdapter):
             turn_log.append({"turn": turn_index, "steps": len(replies), "stop_reason": stop})
             if force_quit:
                 break
+        stop_reason = "force_terminated" if force_quit else "completed"
+        trajectory = {"kind": "agent", "stop_reason": stop_reason, "final_answer": last_text, "messages": messages,
+                      "turns": calls_log, "tools": [t["function"]["name"] for t in tools or []],
+                      "usage": {**usage, "total_tokens": sum(usage.values())}, "model_ms": round(latency_ms, 3),
+                      "wall_ms": round((time.perf_counter() - wall) * 1000, 3), "user_turns": turn_log}
+        if payload.get("scope") is not None:
+            payload["scope"].trajectory = trajectory  # samples.jsonl `trajectory`, shown by the report and viewer
         return {"answer": last_text, "usage": usage, "latency_ms": latency_ms, "bfcl_steps": all_steps,
-                "trajectory": messages, "turns": turn_log,
-                "stop_reason": "force_terminated" if force_quit else "completed"}
+                "turns": turn_log, "stop_reason": stop_reason,
+                **({} if payload.get("scope") is not None else {"trajectory": trajectory})}
