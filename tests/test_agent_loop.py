@@ -92,7 +92,7 @@ async def test_parallel_calls_then_final_answer() -> None:
     assert [m.get("tool_call_id") for m in second[2:]] == ["c1", "c2"]
     assert seen[0]["tools"][0]["function"]["name"] == "add"
     summary = traj.summary()
-    assert summary["turns"] == 3 and summary["tool_calls"] == 3 and summary["usage"]["total_tokens"] > 0
+    assert summary["turn_count"] == 3 and summary["tool_call_count"] == 3 and summary["usage"]["total_tokens"] > 0
     assert summary["overhead_ms"] >= 0 and json.loads(json.dumps(traj.to_dict()))["kind"] == "agent"
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,7 +32,8 @@ class MCPServerSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     server_id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    command: str | None = None
+    command: str | None = None  # `python` / `python3`: the interpreter running gage
+    # A relative `*.py` argument that exists beside the config file is resolved there (when no cwd is given).
     args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)  # added to PATH/HOME/... (the parent's secrets never pass)
     cwd: str | None = None
@@ -147,8 +149,11 @@ class MCPConnection:
         cwd = self.spec.cwd
         if cwd and self.base_dir is not None and not Path(cwd).is_absolute():
             cwd = str(self.base_dir / cwd)
-        params = StdioServerParameters(command=self.spec.command or "", args=self.spec.args,
-                                       env=self.spec.env or None, cwd=cwd)
+        # `python` / `python3` mean this interpreter: the server then has the same packages (mcp among them).
+        command = sys.executable if self.spec.command in ("python", "python3") else self.spec.command or ""
+        args = [str(self.base_dir / a) if self.base_dir is not None and a.endswith(".py") and not Path(a).is_absolute()
+                and (self.base_dir / a).is_file() and cwd is None else a for a in self.spec.args]
+        params = StdioServerParameters(command=command, args=args, env=self.spec.env or None, cwd=cwd)
         return stdio_client(params, errlog=errlog) if errlog is not None else stdio_client(params)
 
     async def call(self, name: str, arguments: dict[str, Any], timeout_s: float) -> ToolOutcome:

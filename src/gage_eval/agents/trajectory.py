@@ -58,7 +58,7 @@ class Trajectory:
     def summary(self) -> dict[str, Any]:
         calls = self.tool_calls
         overhead = max(0.0, self.wall_ms - self.model_ms - self.tool_ms)
-        return {"stop_reason": self.stop_reason, "turns": len(self.turns), "tool_calls": len(calls),
+        return {"stop_reason": self.stop_reason, "turn_count": len(self.turns), "tool_call_count": len(calls),
                 "tool_errors": sum(1 for c in calls if c.get("status") != "ok"),
                 "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
                           "total_tokens": self.total_tokens},

@@ -178,5 +178,5 @@ class DutAgentAdapter(ModelRoleAdapter):
         summary = trajectory.summary()
         return {"answer": trajectory.final_answer or "", "usage": summary["usage"],
                 "latency_ms": trajectory.model_ms, "finish_reason": trajectory.stop_reason,
-                "stop_reason": trajectory.stop_reason, "turns": summary["turns"],
-                "tool_calls": summary["tool_calls"], "tool_errors": summary["tool_errors"]}
+                "stop_reason": trajectory.stop_reason, "turns": summary["turn_count"],
+                "tool_calls": summary["tool_call_count"], "tool_errors": summary["tool_errors"]}
