@@ -70,11 +70,15 @@ SUBJECT_FOLDERS = {"mmlu", "cmmlu", "ceval", "math"}
 # test file, which also checks its README's local-copy layouts.
 OWN_E2E = {"swebench_lite": "test_swebench.py", "swebench_verified": "test_swebench.py",
            "swebench_pro": "test_swebench.py"}
+# Agent benchmarks answer with tool calls or browse files, which a tiny local checkpoint cannot: their end-to-end
+# and local-copy tests are their own (tests/test_bfcl_*.py, tests/test_gaia.py, tests/test_appworld.py).
+AGENT_BENCHMARKS = ("bfcl_", "gaia", "appworld")
 
 
 def _benchmarks() -> list[str]:
     return sorted(name for name, versions in available_templates().items()
-                  if is_benchmark_template(versions[max(versions)]) and name not in OWN_E2E)
+                  if is_benchmark_template(versions[max(versions)]) and name not in OWN_E2E
+                  and not name.startswith(AGENT_BENCHMARKS))
 
 
 def _split(name: str) -> str:

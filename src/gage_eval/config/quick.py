@@ -185,7 +185,7 @@ def _served_api(task: QuickTask) -> str:
         return "chat"
     for i, name in enumerate(task.datasets):
         adapters = _template_definition(name, i).get("role_adapters") or []
-        duts = [a for a in adapters if a.get("role_type") == "dut_model"]
+        duts = [a for a in adapters if _under_test(a.get("role_type"))]
         wanted = task.dataset_args.get(name, {}).get("eval_mode", task.eval_mode)
         if wanted != "generate" and any((d.get("params") or {}).get("mode") == "loglikelihood" for d in duts):
             return "completions"
@@ -291,6 +291,28 @@ def _reads_subsets(loader: Any) -> bool:
     return bool(getattr(cls, "reads_subsets", False))
 
 
+def _under_test(role_type: Any) -> bool:
+    """dut_model, or an agent role answering for the model under test (its class says `under_test`)."""
+    from gage_eval.registry import registry
+
+    if role_type == "dut_model":
+        return True
+    try:
+        cls = registry.get("roles", str(role_type))
+    except ConfigError:
+        return False
+    return bool(getattr(cls, "under_test", False))
+
+
+def _run_wide(name: str) -> bool:
+    from gage_eval.registry import registry
+
+    try:
+        return bool(getattr(registry.get("summary_generators", name), "run_wide", False))
+    except ConfigError:
+        return False
+
+
 def _local_copy(root: str | None, name: str, ds: dict[str, Any]) -> str | None:
     """EvalScope's dataset_dir: a benchmark's local copy sits at <root>/<name> or <root>/<hub id>."""
     if not root:
@@ -391,7 +413,7 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
     args = task.dataset_args.get(name, {})
     datasets = definition.get("datasets") or []
     adapters = copy.deepcopy(definition.get("role_adapters") or [])
-    duts = [a for a in adapters if a.get("role_type") == "dut_model"]
+    duts = [a for a in adapters if _under_test(a.get("role_type"))]
     if len(datasets) != 1 or len(duts) != 1:
         raise ConfigError(f"benchmark '{name}' is not a single-dataset, single-model template", path=f"datasets[{i}]",
                           fix="run it with `gage run` and a RunConfig instead")
@@ -481,6 +503,10 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
         refs.append(metric_id)
     for gen in definition.get("summary_generators") or []:
         gen = {"name": gen, "params": {}} if isinstance(gen, str) else copy.deepcopy(gen)
+        if _run_wide(gen["name"]):  # one section over every task (BFCL's leaderboard combines its categories)
+            if not any(g["name"] == gen["name"] for g in pipeline.get("summary_generators", [])):
+                pipeline.setdefault("summary_generators", []).append(gen)
+            continue
         gen.setdefault("params", {})["task_id"] = name  # run-level sections see every task's records
         pipeline.setdefault("summary_generators", []).append(gen)
     task_spec: dict[str, Any] = {"task_id": name, "dataset_id": name, "steps": steps, "metric_overrides": refs}

@@ -143,7 +143,14 @@ def results_text(summary: dict[str, Any], config: dict[str, Any] | None) -> str:
     rows = result_rows(summary, config)
     if not rows:
         return "no metrics recorded"
-    return markdown_table(rows) + "\n\n" + _notes(rows)
+    return markdown_table(rows) + "\n\n" + _notes(rows) + "".join(f"\n\n{text}" for text in _sections(summary))
+
+
+def _sections(summary: dict[str, Any]) -> list[str]:
+    """Tables that summary generators render themselves (`markdown` in their section), e.g. BFCL's leaderboard."""
+    generators = summary.get("summary_generators") if isinstance(summary.get("summary_generators"), dict) else {}
+    return [section["markdown"] for section in generators.values()
+            if isinstance(section, dict) and isinstance(section.get("markdown"), str)]
 
 
 def _read(path: Path) -> dict[str, Any] | None:

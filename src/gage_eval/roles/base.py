@@ -58,6 +58,8 @@ class RolePool(Generic[R]):
 
 class RoleAdapter:
     role_type: ClassVar[str] = "role"
+    #: The role that answers as the model under test (dut_model, agent loops): quick mode binds it to --model.
+    under_test: ClassVar[bool] = False
 
     def __init__(self, spec: RoleAdapterSpec, resources: RoleResources, config_path: str) -> None:
         self.spec = spec

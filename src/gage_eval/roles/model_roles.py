@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from gage_eval.backends.base import GenerationRequest, GenerationResponse
 from gage_eval.config.models import RoleAdapterSpec
@@ -70,7 +70,10 @@ class ModelRoleAdapter(RoleAdapter):
             text = "\n\n".join(m["content"] if isinstance(m["content"], str) else
                                "".join(p.get("text", "") for p in m["content"]) for m in messages)
             return GenerationRequest(messages=[], prompt=text, params=params)
-        return GenerationRequest(messages=messages, params=params)
+        # A sample that brings its tools (OpenAI format, e.g. BFCL's function docs) is asked with them.
+        tools = sample.inputs.get("tools")
+        return GenerationRequest(messages=messages, params=params, tools=tools if isinstance(tools, list) else None,
+                                 tool_choice=sample.inputs.get("tool_choice"))
 
     async def call(self, request: GenerationRequest) -> GenerationResponse:
         async with self.pool.acquire() as role:
@@ -107,12 +110,15 @@ def to_predict_result(response: GenerationResponse, request: GenerationRequest |
         out["logprobs"] = response.logprobs
     if len(response.texts) > 1:
         out["answers"] = response.texts
+    if response.tool_calls:
+        out["tool_calls"] = response.tool_calls
     return out
 
 
 @registry.asset("roles", "dut_model", desc="the model under test", tags=("model",))
 class DutModelAdapter(ModelRoleAdapter):
     role_type = "dut_model"
+    under_test: ClassVar[bool] = True  # quick mode points this role at the user's model
 
     async def execute(self, payload: dict[str, Any]) -> dict[str, Any]:
         sample: Sample = payload["sample"]
@@ -148,6 +154,7 @@ class DutModelAdapter(ModelRoleAdapter):
 @registry.asset("roles", "helper_model", desc="an auxiliary model for support or judging", tags=("model",))
 class HelperModelAdapter(DutModelAdapter):
     role_type = "helper_model"
+    under_test: ClassVar[bool] = False
 
     async def execute(self, payload: dict[str, Any]) -> dict[str, Any]:
         out = await super().execute(payload)
