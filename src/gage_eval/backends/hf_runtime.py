@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gage_eval.backends.lm_tokens import LMEncoder
+from gage_eval.backends.media_wire import has_media
 from gage_eval.engine import stop
 from gage_eval.errors import BackendError, ConfigError
 
@@ -126,10 +127,13 @@ class HFRuntime:
         if s.revision:
             kwargs["revision"] = s.revision
         try:
-            model = transformers.AutoModelForCausalLM.from_pretrained(s.model_path, **kwargs)
+            model = self._model_class().from_pretrained(s.model_path, **kwargs)
         except Exception as exc:  # noqa: BLE001
             raise _load_error("model", s.model_path, "config.model_path", exc) from None
         return model.to(self.device).eval()
+
+    def _model_class(self) -> Any:
+        return self.transformers.AutoModelForCausalLM
 
     def _config_max_length(self) -> int:
         # lm_eval.models.utils.resolve_max_length
@@ -199,6 +203,8 @@ class HFRuntime:
 
     # ---- generation ---------------------------------------------------------------------------------
     def prompt_ids(self, prompt: str | None, messages: list[dict[str, Any]], options: GenOptions) -> list[int]:
+        if has_media(messages):  # a text-only model would silently answer without seeing them
+            raise no_vision_error(self.s.model_path)
         ids = self.enc.encode_prompt(self._prompt_text(prompt, messages))
         room = self.max_length - options.max_new_tokens
         if room <= 0:
@@ -217,6 +223,8 @@ class HFRuntime:
 
     def chat_context(self, messages: list[dict[str, Any]]) -> str:
         """A log-likelihood context given as chat messages (lm-eval's --apply_chat_template scoring)."""
+        if has_media(messages):
+            raise no_vision_error(self.s.model_path, "log-likelihood scoring with images")
         if not self.applies_chat_template(None, messages):
             raise BackendError("a chat-formatted scoring context needs the tokenizer's chat template, and "
                                + ("use_chat_template is false" if self.s.use_chat_template is False
@@ -302,6 +310,16 @@ class HFRuntime:
                 return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
         return StopOnStrings()
+
+
+class NoVisionSupport(BackendError):
+    reason = "no vision support"
+
+
+def no_vision_error(model_path: str, what: str = "images") -> NoVisionSupport:
+    return NoVisionSupport(f"the hf model '{model_path}' is a text-only model (no image processor), and this request "
+                           f"has {what}", fix="evaluate a vision-language checkpoint (one AutoProcessor and "
+                           "AutoModelForImageTextToText load), or a benchmark without images")
 
 
 def _load_error(what: str, source: str, path: str, exc: Exception) -> ConfigError:

@@ -30,8 +30,9 @@ from gage_eval.backends.http_probe import (
     error_from_reply,
     probe_openai,
 )
+from gage_eval.backends.media_wire import has_media, wire_messages
 from gage_eval.backends.openai_logprobs import needs_request, score_reply, scoring_body
-from gage_eval.errors import ConfigError
+from gage_eval.errors import BackendError, ConfigError
 from gage_eval.registry import registry
 
 _KNOWN = {"max_tokens", "temperature", "top_p", "stop", "n", "seed", "logprobs", "top_logprobs",
@@ -54,6 +55,10 @@ class OpenAIHTTPSettings(HTTPClientSettings):
     base_url: str
     model: str
     api: Literal["chat", "completions"] = "chat"
+    # How media parts travel (backends/media_wire.py): images as data URLs or file:// URLs (a server on this
+    # machine allowed to read them, e.g. vLLM --allowed-local-media-path); audio as input_audio or audio_url.
+    media: Literal["data_url", "file_url"] = "data_url"
+    audio: Literal["input_audio", "audio_url"] = "input_audio"
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -123,7 +128,11 @@ class OpenAIHTTPBackend(Backend):
             params["logprobs"] = int(params.pop("top_logprobs", 1) or 1)
         body.update({k: v for k, v in params.items() if v is not None})  # unknown keys pass through to the server
         if self.s.api == "chat":
-            body["messages"] = request.messages or [{"role": "user", "content": request.prompt or ""}]
+            messages = request.messages or [{"role": "user", "content": request.prompt or ""}]
+            body["messages"] = wire_messages(messages, self.s.media, self.s.audio) if has_media(messages) else messages
+        elif has_media(request.messages):
+            raise BackendError(f"{self.url} is a completions endpoint, which takes text only, and this request has "
+                               "images or audio", fix="set api: chat for a vision-language model")
         else:
             body["prompt"] = request.prompt if request.prompt is not None else messages_text(request.messages)
         return body
@@ -154,7 +163,9 @@ class OpenAIHTTPBackend(Backend):
 
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
         start = time.perf_counter()
-        data, raw = await self._post(self._body(request))
+        # Reading and base64-encoding media (megabytes) happens in a worker thread, off the event loop.
+        body = await asyncio.to_thread(self._body, request) if has_media(request.messages) else self._body(request)
+        data, raw = await self._post(body)
         choices = data.get("choices")
         if not isinstance(choices, list):
             raise error_from_reply(200, raw, self.url)
