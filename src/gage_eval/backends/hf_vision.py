@@ -68,7 +68,8 @@ def _pil_image(part: dict[str, Any]) -> Any:
         return image.convert("RGB")
     except Exception as exc:  # noqa: BLE001 - unreadable media fails this request only
         raise BackendError(f"hf backend: cannot load image {url[:120]}: {type(exc).__name__}: {exc}",
-                           fix="prepare media with a modal_processor step (it checks images before inference)") from None
+                           fix="prepare media with a modal_processor step (it checks images before inference)"
+                           ) from None
 
 
 class VisionRuntime(HFRuntime):

@@ -3,7 +3,7 @@ MathVista's official normalization and comparison; answers extracted by rules (`
 LLM extraction prompt through a judge model (``mathvista_judge``); accuracy per task and skill.
 
 Importing the package registers the ``mathvista`` preprocessor, the ``mathvista_accuracy`` metric and the
-``mathvista_extractor`` role; README.md names the reference and the differences."""
+``mathvista_extraction_judge`` role; README.md names the reference and the differences."""
 from gage_eval.benchmarks.mathvista import extractor, metric, preprocess
 
 __all__ = ["extractor", "metric", "preprocess"]

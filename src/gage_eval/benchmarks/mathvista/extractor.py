@@ -1,4 +1,4 @@
-"""The `mathvista_extractor` role (a judge step): the official LLM answer extraction of MathVista.
+"""The `mathvista_extraction_judge` role (a judge step): the official LLM answer extraction of MathVista.
 
 For each answer the official rules settle (an option's text, a bare integer or float, `The answer is "X".`)
 no model is asked, exactly as the official code; otherwise the extraction model gets the official few-shot
@@ -18,10 +18,10 @@ from gage_eval.roles.model_roles import ModelRoleAdapter
 from gage_eval.sample import Sample
 
 
-@registry.asset("roles", "mathvista_extractor", desc="MathVista's official LLM answer extraction (judge step): "
+@registry.asset("roles", "mathvista_extraction_judge", desc="MathVista's official LLM answer extraction (judge step): "
                 "judge_output.extraction", tags=("judge", "multimodal"))
 class MathVistaExtractor(ModelRoleAdapter):
-    role_type = "mathvista_extractor"
+    role_type = "mathvista_extraction_judge"
 
     async def execute(self, payload: dict[str, Any]) -> dict[str, Any]:
         sample: Sample = payload["sample"]
@@ -31,8 +31,8 @@ class MathVistaExtractor(ModelRoleAdapter):
         if direct is not None:
             return {"extraction": direct, "extraction_source": "direct"}
         params = {"temperature": 0, "max_tokens": 256, **self.generation}
-        request = GenerationRequest(messages=[{"role": "user", "content": extraction_prompt(problem["query"], response)}],
-                                    params=params)
+        prompt = extraction_prompt(problem["query"], response)
+        request = GenerationRequest(messages=[{"role": "user", "content": prompt}], params=params)
         reply = await self.call(request)
         return {"extraction": reply.text.strip(), "extraction_source": "judge", "judge_adapter": self.adapter_id,
                 "judge_attempts": 1, "judge_usage": dict(reply.usage)}

@@ -2,7 +2,7 @@
 (an option's text, an integer, a float rounded to the problem's precision, a list as text), equals the
 answer as text.
 
-The extraction is the judge's (``judge_output.extraction``, from the ``mathvista_extractor`` role with the
+The extraction is the judge's (``judge_output.extraction``, from the ``mathvista_extraction_judge`` role with the
 official LLM prompt) when a judge step ran, else the rules of rules.py. details: ``extraction``,
 ``prediction`` (normalized), ``source`` (direct / rule / judge / none; ``unparsed`` for none).
 """

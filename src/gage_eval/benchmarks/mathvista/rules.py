@@ -23,7 +23,8 @@ from typing import Any
 from gage_eval.benchmarks.mathvista.official import direct_extraction
 
 _BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
-_ANSWER = re.compile(r"(?:final\s+answer|answer)\s*(?:is|:|：|=)\s*(.+)|答案\s*(?:是|为|：|:)\s*(.+)", re.IGNORECASE)
+_ANSWER = re.compile(r"(?:final\s+answer|answer)\s*(?:is|:|：|=)\s*(.+)|答案\s*(?:是|为|：|:)\s*(.+)",
+                     re.IGNORECASE)
 _LEADING_LETTER = re.compile(r"^(?:\(([A-Z])\)|([A-Z])(?:[.):：]|$))")
 _BRACKET_LETTER = re.compile(r"\(([A-Z])\)")
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?|-?\.\d+")
