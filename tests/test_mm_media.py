@@ -149,6 +149,18 @@ def test_resize_keeps_the_original_size_and_stores_by_content(tmp_path: Path) ->
     assert len(list((tmp_path / "run" / "media").rglob("*.png"))) == 1
 
 
+def test_convert_changes_only_images_of_another_mode(tmp_path: Path) -> None:
+    rgba = tmp_path / "alpha.png"
+    Image.new("RGBA", (30, 20), (10, 20, 30, 128)).save(rgba)
+    rgb = _image(tmp_path / "rgb.png", (30, 20))
+    preparer = Preparer(MediaSettings(convert="RGB"), MediaStore(tmp_path / "run" / "media"))
+    sample = Sample(id="s", messages=_user(_img(str(rgba)), _img(str(rgb))))
+    converted, untouched = preparer.prepare_sample(sample)
+    with Image.open(tmp_path / "run" / converted["file"]) as image:
+        assert image.mode == "RGB" and image.size == (30, 20)
+    assert "file" not in untouched  # already RGB: sent as it is
+
+
 def test_tiles_pdf_pages_and_audio(tmp_path: Path) -> None:
     pytest.importorskip("pypdfium2")
     image = _image(tmp_path / "wide.png", (500, 200))

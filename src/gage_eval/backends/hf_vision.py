@@ -153,31 +153,7 @@ class VisionRuntime(HFRuntime):
         return [out[i] for i in range(len(prompts))]
 
     def _generate_vision(self, prompts: list[VisionPrompt], o: GenOptions) -> list[GenOutput]:
-        torch = self.torch
-        inputs = self._collate(prompts)
-        width = inputs["input_ids"].shape[1]
-        kwargs: dict[str, Any] = {"max_new_tokens": o.max_new_tokens, "do_sample": o.do_sample,
-                                  "pad_token_id": self.pad_id}
-        if o.do_sample:
-            kwargs.update(temperature=o.temperature, num_return_sequences=o.n)
-            kwargs.update({k: v for k, v in (("top_p", o.top_p), ("top_k", o.top_k)) if v is not None})
-        if o.repetition_penalty is not None:
-            kwargs["repetition_penalty"] = o.repetition_penalty
-        criteria = [self._stop_flag_criterion()] + ([self._stop_criterion(o.stop, width)] if o.stop else [])
-        kwargs["stopping_criteria"] = self.transformers.StoppingCriteriaList(criteria)
-        if o.seed is not None:
-            torch.manual_seed(o.seed)
-        with torch.inference_mode():
-            out = self.model.generate(**{k: v.to(self.device) for k, v in inputs.items()}, **kwargs)
-        rows = out[:, width:].tolist()
-        per = o.n if o.do_sample else 1
-        results = []
-        for i, p in enumerate(prompts):
-            decoded = [self._finish(r, o.stop) for r in rows[i * per:(i + 1) * per]]
-            texts = [d[0] for d in decoded] * (o.n if not o.do_sample else 1)
-            results.append(GenOutput(texts=texts, prompt_tokens=len(p), completion_tokens=sum(d[1] for d in decoded),
-                                     finish_reason=decoded[0][2]))
-        return results
+        return self.run_generate(self._collate(prompts), prompts, o)  # type: ignore[arg-type]
 
     def _collate(self, prompts: list[VisionPrompt]) -> dict[str, Any]:
         """One left-padded batch from per-prompt encodings: per-token tensors (ids, mask, token types) are

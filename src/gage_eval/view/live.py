@@ -114,14 +114,20 @@ def live_router(runs_dir: Path) -> APIRouter:
                 body["progress"] = cached[1]
         return JSONResponse(body)
 
-    @router.get("/api/live/{run_id}/samples/{index}")
-    def sample(run_id: str, index: int, epoch: int = -1) -> Response:
+    def read_record(run_id: str, index: int, epoch: int) -> tuple[Path, dict[str, Any] | None] | Response:
         run_dir = _resolve(root, run_id)
         if run_dir is None:
             return _not_found(run_id, root)
         scan = scanners.get(run_dir)
         with scan.lock:
-            record = scan.record(index) if epoch in (-1, scan.epoch) else None
+            return run_dir, scan.record(index) if epoch in (-1, scan.epoch) else None
+
+    @router.get("/api/live/{run_id}/samples/{index}")
+    def sample(run_id: str, index: int, epoch: int = -1) -> Response:
+        found = read_record(run_id, index, epoch)
+        if isinstance(found, Response):
+            return found
+        record = found[1]
         if record is None:
             return JSONResponse({"detail": f"sample #{index + 1} is not available (the file changed; reload)"},
                                 status_code=404)
@@ -129,12 +135,10 @@ def live_router(runs_dir: Path) -> APIRouter:
 
     @router.get("/api/live/{run_id}/samples/{index}/media/{k}")
     def media(run_id: str, index: int, k: int, epoch: int = -1) -> Response:
-        run_dir = _resolve(root, run_id)
-        if run_dir is None:
-            return _not_found(run_id, root)
-        scan = scanners.get(run_dir)
-        with scan.lock:
-            record = scan.record(index) if epoch in (-1, scan.epoch) else None
+        found = read_record(run_id, index, epoch)
+        if isinstance(found, Response):
+            return found
+        run_dir, record = found
         path = media_file(run_dir, record, k) if record is not None else None
         if path is None:
             return JSONResponse({"detail": f"sample #{index + 1} has no stored media #{k + 1}"}, status_code=404)
