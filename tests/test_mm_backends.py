@@ -51,6 +51,20 @@ def test_docvqa_images_reach_the_server_intact(tmp_path: Path, transport: str) -
     assert {(s["width"], s["height"]) for s in seen} == {(48, 32)}
 
 
+def test_litellm_sends_the_prepared_images_too(tmp_path: Path) -> None:
+    pytest.importorskip("litellm")
+    local = write_snapshot(tmp_path / "docvqa", "docvqa", 1)
+    run_config = {"kind": "RunConfig", "base_task": "builtin/docvqa", "runtime": {
+        "datasets": [{"dataset_id": "docvqa", "params": {"path": str(local)}}]}}
+    with run_server_in_thread(TestServerConfig(echo_media=True)) as server:
+        run_config["runtime"]["backends"] = [{"backend_id": "model", "type": "litellm", "config": {
+            "model": "openai/vlm", "api_base": server.base_url, "api_key": "unused"}}]
+        result = gage_eval.run(run_config, run_id="litellm", output_dir=str(tmp_path / "runs"))
+    row = read_jsonl(result.run_dir / "samples.jsonl")[0]
+    digest = hashlib.sha256(docvqa_records(1)[0]["image"]["bytes"]).hexdigest()
+    assert row["model_output"]["answer"] == f"media: {digest}"
+
+
 def test_audio_travels_as_input_audio_or_audio_url(tmp_path: Path) -> None:
     wav = tmp_path / "a.wav"
     with wave.open(str(wav), "wb") as w:
