@@ -20,6 +20,7 @@ from .mm_fixtures import write_snapshot
 from .test_view_live import _Server
 
 BENCHES = ("mmmu", "docvqa", "mathvista", "chartqa")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _answer(body: dict[str, Any]) -> str:
@@ -151,6 +152,26 @@ def test_failed_samples_are_redone_on_resume_and_nothing_twice(tmp_path: Path) -
     answers = {r["sample_id"]: r["model_output"]["answer"] for r in rows}
     digests = {r["sample_id"]: r["sample"]["messages"][0]["content"][0]["media"]["sha256"] for r in rows}
     assert all(answers[k] == f"media: {digests[k]}" for k in answers)
+
+
+@pytest.mark.parametrize("name", ["docvqa_qwen_vl", "mathvista_vllm_async_chat"])
+def test_shipped_vision_run_configs_run_on_the_test_server(tmp_path: Path, name: str) -> None:
+    config = yaml.safe_load((ROOT / "config" / "run_configs" / f"{name}.yaml").read_text())
+    bench = config["base_task"].split("/", 1)[1]
+    local = write_snapshot(tmp_path / bench, bench, 2)
+    config["runtime"]["datasets"] = [{"dataset_id": bench, "params": {"path": str(local)}}]
+    with run_server_in_thread(TestServerConfig(echo_media=True)) as server:
+        config["runtime"]["backends"][0]["config"]["base_url"] = server.base_url
+        path = tmp_path / "run.yaml"
+        path.write_text(yaml.safe_dump(config))
+        with pytest.raises(SystemExit) as done:
+            main(["run", str(path), "--output-dir", str(tmp_path / "runs"), "--run-id", name, "--progress", "off"])
+        seen = list(server.media_log)
+    assert done.value.code in (0, None)
+    rows = read_jsonl(tmp_path / "runs" / name / "samples.jsonl")
+    assert len(rows) == 2 and all(r["status"] == "ok" for r in rows)
+    media = config["runtime"]["backends"][0]["config"].get("media", "data_url")
+    assert {s["transport"] for s in seen} == {media}
 
 
 @pytest.mark.parametrize(("response", "problem", "expected"), [

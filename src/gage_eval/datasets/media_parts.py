@@ -53,7 +53,8 @@ def normalize_part(part: Any) -> Any:
         if value is None:
             return part
         extra = {k: v for k, v in ref.items() if k != "url"} if isinstance(ref, dict) else {}
-        return {**part, kind: {**extra, "url": media_to_url(value, "audio/wav" if kind == "audio_url" else "image/png")}}
+        mime = "audio/wav" if kind == "audio_url" else "image/png"
+        return {**part, kind: {**extra, "url": media_to_url(value, mime)}}
     return part
 
 

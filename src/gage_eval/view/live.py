@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from gage_eval.report.artifacts import is_run_dir, load_run
 from gage_eval.report.samples import ROW_FIELDS, SampleScanner
-from gage_eval.datasets.media import local_path
+from gage_eval.datasets.media import local_path, sniff
 from gage_eval.report.standalone import asset, environment, report_context
 from gage_eval.sample import MEDIA_PARTS, part_url
 
@@ -163,4 +163,7 @@ def media_file(run_dir: Path, record: dict[str, Any], k: int) -> Path | None:
             return candidate
     raw = local_path(part_url(parts[k]))
     candidate = Path(raw) if raw else None
-    return candidate if candidate is not None and candidate.is_absolute() and candidate.is_file() else None
+    if candidate is None or not candidate.is_absolute() or not candidate.is_file():
+        return None
+    with candidate.open("rb") as fh:  # only media files: a record naming any other file gets nothing
+        return candidate if sniff(fh.read(32)) is not None else None

@@ -2,8 +2,9 @@
 
 Schema: ``pid``, ``question``, ``decoded_image`` (the image; ``image`` is its file name), ``choices`` (options, or
 None), ``unit``, ``precision``, ``answer``, ``question_type`` (``multi_choice`` / ``free_form``), ``answer_type``
-(``text`` / ``integer`` / ``float`` / ``list``), ``metadata`` (``task``, ``skills``, ``source``, ``category``, ``context``,
-``grade``, ``language``, ...), ``query`` (the official hint + question, what the extraction prompt quotes).
+(``text`` / ``integer`` / ``float`` / ``list``), ``metadata`` (``task``, ``skills``, ``source``, ``category``,
+``context``, ``grade``, ``language``, ...), ``query`` (the official hint + question, which the extraction prompt
+quotes).
 
 Prompt: lmms-eval 0.7.3's ``create_one_query`` 0-shot for ``shot_type`` (default ``format-prompt``, its
 ``mathvista_testmini_format`` task: ``Answer with the option's letter from the given choices directly.``, ``Answer

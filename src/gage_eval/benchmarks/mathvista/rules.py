@@ -6,8 +6,8 @@ do not settle it. Here, instead, these rules run next, in order:
 
 1. a ``\\boxed{X}`` (the last one) or an explicit answer phrase — the last ``answer is X`` / ``answer: X`` /
    ``Answer: X`` (also ``final answer``, ``答案是`` / ``答案：``) — narrows the text to X;
-2. multiple choice: a leading capital option letter (``B``, ``(B)``, ``B.``, ``B)``, ``B:``), else the last ``(B)`` in the
-   text, else the option whose text occurs last; what remains goes to the official normalization
+2. multiple choice: a leading capital option letter (``B``, ``(B)``, ``B.``, ``B)``, ``B:``), else the last ``(B)`` in
+   the text, else the option whose text occurs last; what remains goes to the official normalization
    (letter -> option, else the closest option by edit distance);
 3. integer / float: the last number of the narrowed text (``1,234`` -> ``1234``, ``-0.5``, ``.5``, ``12%`` -> 12);
 4. list: the last ``[...]``;
