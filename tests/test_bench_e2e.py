@@ -14,6 +14,7 @@ from gage_eval.config.templates import available_templates, is_benchmark_templat
 from gage_eval.testing.server import TestServerConfig, run_server_in_thread
 
 from .conftest import write_jsonl
+from .mm_fixtures import MULTIMODAL
 from .tiny_model import build_tiny_llama
 
 pytest.importorskip("torch")
@@ -115,13 +116,14 @@ def judge_url() -> Any:
 
 
 def test_every_benchmark_has_a_fixture() -> None:
-    assert set(_benchmarks()) <= set(FIXTURES) | {"alpaca_eval2"}
+    # The vision benchmarks need a vision-language model: tests/test_mm_benchmarks.py runs them end to end.
+    assert set(_benchmarks()) <= set(FIXTURES) | {"alpaca_eval2"} | set(MULTIMODAL)
     assert len(_benchmarks()) >= 17
 
 
 def test_gage_eval_runs_every_benchmark_on_a_local_checkpoint(tmp_path: Path, tiny_model: Path,
                                                               judge_url: str) -> None:
-    names = [n for n in _benchmarks() if n not in JUDGED]
+    names = [n for n in _benchmarks() if n not in JUDGED and n not in MULTIMODAL]
     # half the benchmarks find their copy in --dataset-dir (EvalScope's dataset_dir), half get a local_path
     local = tmp_path / "local"
     local.mkdir()

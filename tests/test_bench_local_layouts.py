@@ -18,6 +18,7 @@ from gage_eval.config.templates import find_template, load_template
 from gage_eval.datasets import iter_samples
 
 from .conftest import write_jsonl
+from .mm_fixtures import LAYOUT_FILES, MULTIMODAL, write_snapshot
 from .test_bench_e2e import FIXTURES, _benchmarks
 from .test_bench_fewshot_parity import template_spec
 
@@ -49,6 +50,7 @@ LAYOUTS: dict[str, tuple[list[str], str, int]] = {
     "ifeval": (["DIR/ifeval_input_data.jsonl"], "", 0),
     "alpaca_eval2": (["DIR/alpaca_eval_gpt4_baseline.json"], "", 0),
     "livebench": (["DIR/<subject>/data/test-00000-of-00001.parquet"], "", 0),
+    **{name: ([LAYOUT_FILES[name]], "", 0) for name in MULTIMODAL},  # images in parquet (tests/mm_fixtures.py)
 }
 
 
@@ -89,6 +91,14 @@ def test_readme_local_copy_layout_loads_through_the_template(name: str, tmp_path
     dataset = load_template(find_template(name)).definition["datasets"][0]
     subsets = dataset["params"].get("subsets")
     root = tmp_path / name
+    if name in MULTIMODAL:
+        from gage_eval.config.models import DatasetSpec
+
+        write_snapshot(root, name, 2, subject=(subsets or ["x"])[0])
+        params = {**dataset["params"], "path": str(root), **({"subsets": subsets[:1]} if subsets else {})}
+        samples = list(iter_samples(DatasetSpec(**{**dataset, "params": params})))
+        assert len(samples) == 2 and all(s.inputs["multi_modal_data"]["image"] for s in samples), name
+        return
     # `<subject>`: the first subject of the template's list; MATH's 7 subject folders form one split: all of them
     for subject in _MATH_SUBJECTS if name == "math" else (subsets or ["x"])[:1]:
         for f in files:

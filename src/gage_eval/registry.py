@@ -44,6 +44,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "gage_eval.roles.builtin_impls",
     "gage_eval.roles.agent_roles",
     "gage_eval.agents.builtin_tools",
+    "gage_eval.roles.modal_processor",
     "gage_eval.metrics.builtin",
     "gage_eval.metrics.multiple_choice",
     "gage_eval.metrics.pass_at_k",

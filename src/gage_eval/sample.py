@@ -1,11 +1,20 @@
 """The standardized Sample (spec §3.4) and the envelope helpers that steps use to write into it."""
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ContentPart = dict[str, Any]  # {"type": "text"|"image_url"|"audio_url"|"file_url", ...}
+# A content part, in OpenAI's shape: {"type": "text", "text": ...} or {"type": "image_url", "image_url": {"url": ...}}
+# (also audio_url, video_url, file_url). A media part may carry "media": what the modal_processor learnt about
+# it (sha256, mime, bytes, width/height, original size, source, file in the run's media store); backends send
+# only the OpenAI fields, and the response cache keys on media.sha256 rather than on the URL.
+ContentPart = dict[str, Any]
+MEDIA_PARTS = {"image_url": "image", "audio_url": "audio", "video_url": "video", "file_url": "file"}
+# Inline data URLs longer than this are never written to samples.jsonl: they are replaced by their hash.
+INLINE_MEDIA_LIMIT = 512
 
 
 class Message(BaseModel):
@@ -96,6 +105,44 @@ class Sample(BaseModel):
         if isinstance(prompt, str) and (prompt != glued or not users):
             return prompt
         return users[-1].text() if users else ""
+
+
+def part_url(part: ContentPart) -> str:
+    """The URL of a media part (`{"image_url": {"url": u}}` or the short `{"image_url": u}`)."""
+    ref = part.get(part.get("type", ""))
+    url = ref.get("url") if isinstance(ref, dict) else ref
+    return url if isinstance(url, str) else ""
+
+
+def iter_media_parts(messages: list[Any]) -> Iterator[ContentPart]:
+    """Media parts of chat messages (dicts or Message models), in order."""
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else getattr(message, "content", None)
+        if isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and part.get("type") in MEDIA_PARTS:
+                    yield part
+
+
+def data_url_digest(url: str) -> str:
+    """`data:<mime>;sha256=<hex>;bytes=<n>`: what samples.jsonl keeps of an inline data URL."""
+    head, _, body = url.partition(",")
+    mime = head[5:].split(";", 1)[0] or "application/octet-stream"
+    return f"data:{mime};sha256={hashlib.sha256(body.encode('ascii', 'replace')).hexdigest()};chars={len(body)}"
+
+
+def compact_media(obj: Any) -> Any:
+    """`obj` with every long data URL replaced by its digest (samples.jsonl stores references, never megabytes
+    of base64). Returns the same object when there was nothing to replace."""
+    if isinstance(obj, str):
+        return data_url_digest(obj) if len(obj) > INLINE_MEDIA_LIMIT and obj.startswith("data:") else obj
+    if isinstance(obj, dict):
+        out = {k: compact_media(v) for k, v in obj.items()}
+        return obj if all(out[k] is obj[k] for k in obj) else out
+    if isinstance(obj, list):
+        items = [compact_media(v) for v in obj]
+        return obj if all(a is b for a, b in zip(items, obj)) else items
+    return obj
 
 
 def append_predict_result(sample: Sample, output: PredictResult | dict[str, Any]) -> PredictResult:

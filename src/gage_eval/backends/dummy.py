@@ -29,7 +29,7 @@ class DummySettings(BackendSettings):
 class DummyBackend(Backend):
     Settings = DummySettings
     type_name = "dummy"
-    capabilities = frozenset({"generate"})
+    capabilities = frozenset({"generate", "images"})  # images are accepted (and ignored): smoke runs of VLM templates
 
     def __init__(self, settings: DummySettings) -> None:
         super().__init__(settings)

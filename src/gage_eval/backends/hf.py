@@ -122,6 +122,20 @@ class HFBackend(Backend):
         self.forward_passes = 0  # scoring forward passes (batches), for tests and diagnostics
         self.generate_calls = 0  # model.generate calls (batches)
 
+    def supports(self) -> frozenset[str]:
+        # A vision-language checkpoint (its config.json has a vision_config) also takes images; a hub id cannot
+        # be told before loading, so it is given the benefit of the doubt (a text model then fails per sample).
+        from gage_eval.backends.hf_vision import is_vision_checkpoint
+
+        vision = is_vision_checkpoint(self.s.model_path)
+        return self.capabilities | ({"images"} if vision is not False else set())
+
+    def capability_fix(self, capability: str) -> str:
+        if capability == "images":
+            return (f"'{self.s.model_path}' is a text-only checkpoint: evaluate a vision-language model (one "
+                    "AutoProcessor and AutoModelForImageTextToText load, e.g. LLaVA, Qwen2-VL, SmolVLM)")
+        return super().capability_fix(capability)
+
     def identity(self) -> dict[str, Any]:
         # Everything that changes answers; not device or batch size (they change numerics by ~1e-6 only).
         s = self.s
@@ -276,9 +290,9 @@ class HFBackend(Backend):
         if self._runtime is None:
             if self._load_error is not None:
                 raise self._load_error
-            from gage_eval.backends.hf_runtime import HFRuntime
+            from gage_eval.backends.hf_vision import runtime_class
             try:
-                self._runtime = HFRuntime(self.s)
+                self._runtime = runtime_class(self.s)(self.s)
             except (GageError, BackendError) as exc:
                 self._load_error = exc  # loading is deterministic: do not retry it for every sample
                 raise

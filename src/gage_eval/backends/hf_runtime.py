@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gage_eval.backends.lm_tokens import LMEncoder
+from gage_eval.backends.media_wire import has_media
 from gage_eval.engine import stop
 from gage_eval.errors import BackendError, ConfigError
 
@@ -127,10 +128,13 @@ class HFRuntime:
         if s.revision:
             kwargs["revision"] = s.revision
         try:
-            model = transformers.AutoModelForCausalLM.from_pretrained(s.model_path, **kwargs)
+            model = self._model_class().from_pretrained(s.model_path, **kwargs)
         except Exception as exc:  # noqa: BLE001
             raise _load_error("model", s.model_path, "config.model_path", exc) from None
         return model.to(self.device).eval()
+
+    def _model_class(self) -> Any:
+        return self.transformers.AutoModelForCausalLM
 
     def _config_max_length(self) -> int:
         # lm_eval.models.utils.resolve_max_length
@@ -201,6 +205,8 @@ class HFRuntime:
     # ---- generation ---------------------------------------------------------------------------------
     def prompt_ids(self, prompt: str | None, messages: list[dict[str, Any]], options: GenOptions,
                    tools: list[dict[str, Any]] | None = None) -> list[int]:
+        if has_media(messages):  # a text-only model would silently answer without seeing them
+            raise no_vision_error(self.s.model_path)
         if tools and not self._tools_checked:
             self.enc.check_renders_tools(tools)
             self._tools_checked = True
@@ -223,6 +229,8 @@ class HFRuntime:
 
     def chat_context(self, messages: list[dict[str, Any]]) -> str:
         """A log-likelihood context given as chat messages (lm-eval's --apply_chat_template scoring)."""
+        if has_media(messages):
+            raise no_vision_error(self.s.model_path, "log-likelihood scoring with images")
         if not self.applies_chat_template(None, messages):
             raise BackendError("a chat-formatted scoring context needs the tokenizer's chat template, and "
                                + ("use_chat_template is false" if self.s.use_chat_template is False
@@ -237,6 +245,13 @@ class HFRuntime:
         for row, p in enumerate(prompts):  # left padding keeps every prompt's end at the same column
             ids[row, width - len(p):] = torch.tensor(p, dtype=torch.long)
             mask[row, width - len(p):] = 1
+        return self.run_generate({"input_ids": ids, "attention_mask": mask}, prompts, o)
+
+    def run_generate(self, inputs: dict[str, Any], prompts: list[list[int]], o: GenOptions) -> list[GenOutput]:
+        """One `generate` call on a left-padded batch (`inputs`: input_ids, attention_mask and, for vision
+        models, the image tensors), decoded into one GenOutput per prompt."""
+        torch = self.torch
+        width = inputs["input_ids"].shape[1]
         kwargs: dict[str, Any] = {"max_new_tokens": o.max_new_tokens, "do_sample": o.do_sample,
                                   "pad_token_id": self.pad_id}
         if o.do_sample:
@@ -252,7 +267,7 @@ class HFRuntime:
         if o.seed is not None:
             torch.manual_seed(o.seed)
         with torch.inference_mode():  # no autograd bookkeeping at all: ~4% faster than no_grad
-            out = self.model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device), **kwargs)
+            out = self.model.generate(**{k: v.to(self.device) for k, v in inputs.items()}, **kwargs)
         rows = out[:, width:].tolist()
         per_prompt = o.n if o.do_sample else 1
         results = []
@@ -308,6 +323,16 @@ class HFRuntime:
                 return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
         return StopOnStrings()
+
+
+class NoVisionSupport(BackendError):
+    reason = "no vision support"
+
+
+def no_vision_error(model_path: str, what: str = "images") -> NoVisionSupport:
+    return NoVisionSupport(f"the hf model '{model_path}' is a text-only model (no image processor), and this request "
+                           f"has {what}", fix="evaluate a vision-language checkpoint (one AutoProcessor and "
+                           "AutoModelForImageTextToText load), or a benchmark without images")
 
 
 def _load_error(what: str, source: str, path: str, exc: Exception) -> ConfigError:

@@ -12,6 +12,7 @@ the provider sends one), 5xx and timeouts are retryable; 401/403 name the key's 
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from pydantic import Field, SecretStr
 
 from gage_eval.backends.base import Backend, BackendSettings, GenerationRequest, GenerationResponse
+from gage_eval.backends.media_wire import has_media, wire_messages
 from gage_eval.backends.openai_http import parse_retry_after
 from gage_eval.backends.tool_calls import openai_tool_calls
 from gage_eval.errors import BackendConnectionError, BackendError, BackendTimeout, ConfigError, HTTPStatusError
@@ -74,8 +76,10 @@ class LiteLLMBackend(Backend):
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
         start = time.perf_counter()
         params = {**self.s.generation, **{k: v for k, v in request.params.items() if v is not None}}
-        kwargs: dict[str, Any] = {**self.s.extra, **params, "model": self.s.model,
-                                  "messages": request.messages or [{"role": "user", "content": request.prompt or ""}],
+        messages = request.messages or [{"role": "user", "content": request.prompt or ""}]
+        if has_media(messages):  # local files as data URLs, gage's media facts left out (backends/media_wire.py)
+            messages = await asyncio.to_thread(wire_messages, messages)
+        kwargs: dict[str, Any] = {**self.s.extra, **params, "model": self.s.model, "messages": messages,
                                   "timeout": self.s.timeout_s, "num_retries": 0, "max_retries": 0}
         if request.tools:
             kwargs["tools"] = request.tools

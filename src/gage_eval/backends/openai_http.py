@@ -31,8 +31,9 @@ from gage_eval.backends.http_probe import (
     probe_openai,
 )
 from gage_eval.backends.openai_chat import chat_response, read_stream, tool_fields
+from gage_eval.backends.media_wire import has_media, wire_messages
 from gage_eval.backends.openai_logprobs import needs_request, score_reply, scoring_body
-from gage_eval.errors import ConfigError
+from gage_eval.errors import BackendError, ConfigError
 from gage_eval.registry import registry
 
 _KNOWN = {"max_tokens", "temperature", "top_p", "stop", "n", "seed", "logprobs", "top_logprobs",
@@ -56,6 +57,10 @@ class OpenAIHTTPSettings(HTTPClientSettings):
     model: str
     api: Literal["chat", "completions"] = "chat"
     stream: bool = False  # chat: read the reply as a server-sent event stream (text and tool calls put together)
+    # How media parts travel (backends/media_wire.py): images as data URLs or file:// URLs (a server on this
+    # machine allowed to read them, e.g. vLLM --allowed-local-media-path); audio as input_audio or audio_url.
+    media: Literal["data_url", "file_url"] = "data_url"
+    audio: Literal["input_audio", "audio_url"] = "input_audio"
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -126,11 +131,15 @@ class OpenAIHTTPBackend(Backend):
             params["logprobs"] = int(params.pop("top_logprobs", 1) or 1)
         body.update({k: v for k, v in params.items() if v is not None})  # unknown keys pass through to the server
         if self.s.api == "chat":
-            body["messages"] = request.messages or [{"role": "user", "content": request.prompt or ""}]
+            messages = request.messages or [{"role": "user", "content": request.prompt or ""}]
+            body["messages"] = wire_messages(messages, self.s.media, self.s.audio) if has_media(messages) else messages
             body.update(tool_fields(request.tools, request.tool_choice))
             if self.s.stream:
                 body["stream"] = True
                 body["stream_options"] = {"include_usage": True}
+        elif has_media(request.messages):
+            raise BackendError(f"{self.url} is a completions endpoint, which takes text only, and this request has "
+                               "images or audio", fix="set api: chat for a vision-language model")
         else:
             if request.tools:
                 raise ConfigError("tool definitions need a chat endpoint, and this backend uses api: completions",
@@ -141,7 +150,8 @@ class OpenAIHTTPBackend(Backend):
     async def _post(self, body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
         """POST a JSON body to self.url; the decoded reply (and its raw bytes), or a BackendError of its class."""
         try:
-            async with self._session_for_loop().post(self.url, json=body) as resp:
+            # Bytes straight from orjson: a body with images is megabytes, not worth two more copies (str, re-encode).
+            async with self._session_for_loop().post(self.url, data=orjson.dumps(body)) as resp:
                 raw = await resp.read()
                 status, retry_after = resp.status, parse_retry_after(resp.headers.get("Retry-After"))
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
@@ -176,7 +186,8 @@ class OpenAIHTTPBackend(Backend):
 
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
         start = time.perf_counter()
-        body = self._body(request)
+        # Reading and base64-encoding media (megabytes) happens in a worker thread, off the event loop.
+        body = await asyncio.to_thread(self._body, request) if has_media(request.messages) else self._body(request)
         if body.get("stream"):
             response = await self._post_stream(body)
             response.latency_ms = (time.perf_counter() - start) * 1000

@@ -432,6 +432,13 @@ def _add_benchmark(pipeline: dict[str, Any], task: QuickTask, name: str, i: int,
     dut = duts[0]
     params = dut.setdefault("params", {})
     prompt_format = _prompt_format(task, backend)
+    if "images" in (dut.get("capabilities") or []):
+        # Images travel in chat messages; a plain text prompt would drop them. lm-eval's plain-prompt rule is for
+        # text benchmarks: vision benchmarks are run as lmms-eval runs them, through the model's chat template.
+        if backend["type"] == "openai_http" and not _is_chat_endpoint(backend):
+            raise ConfigError(f"benchmark '{name}' sends images, which a completions endpoint cannot take",
+                              path=f"datasets[{i}]", fix="use the chat endpoint (--model-args api=chat)")
+        prompt_format = "chat_template" if prompt_format else None
     if prompt_format:
         params["prompt_format"] = prompt_format
     if _eval_mode(task, backend, dut, args) == "loglikelihood":
@@ -547,7 +554,11 @@ def compile_quick(task: QuickTask) -> dict[str, Any]:
         model["config"].setdefault("batch_size", batch)
         # Every dut says which prompt it sends (_prompt_format); the tokenizer follows, so that messages of a
         # template without `mode: completion` are never silently wrapped in a chat template.
-        model["config"].setdefault("use_chat_template", task.apply_chat_template or task.template_type == "chat")
+        # Vision benchmarks only: the processor's chat template places the images (None = use it when there is one).
+        multimodal = all("images" in (a.get("capabilities") or []) for a in pipeline["role_adapters"]
+                         if a.get("role_type") == "dut_model")
+        model["config"].setdefault("use_chat_template", None if multimodal and task.template_type is None else
+                                   task.apply_chat_template or task.template_type == "chat")
         pipeline["execution"] = {"concurrency": 2 * batch}
     elif task.eval_batch_size:
         pipeline["execution"] = {"concurrency": task.eval_batch_size}

@@ -139,6 +139,28 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:300]
 
 
+def undecoded_media(dataset: Any) -> Any:
+    """Image / Audio columns as their stored bytes ({"bytes", "path"}) rather than decoded PIL images or arrays:
+    nothing is decoded and re-encoded on the way to the model (the modal_processor reads the bytes, and decodes
+    only what it has to resize). ``params.decode_media: true`` keeps `datasets`' decoding for hooks that want
+    PIL images."""
+    features = getattr(dataset, "features", None) or {}
+    for name, feature in features.items():
+        inner = getattr(feature, "feature", None)  # List(Image()) / Sequence(Image())
+        target = inner if type(inner).__name__ in ("Image", "Audio") else feature
+        if type(target).__name__ in ("Image", "Audio") and getattr(target, "decode", False):
+            plain = type(target)(decode=False)
+            if target is feature:
+                dataset = dataset.cast_column(name, plain)
+            else:
+                import copy
+
+                outer = copy.copy(feature)
+                outer.feature = plain
+                dataset = dataset.cast_column(name, outer)
+    return dataset
+
+
 def _blank(path: Path) -> bool:
     """An empty (or whitespace-only) file; only the first bytes are read, so big files cost nothing."""
     with path.open("rb") as fh:
@@ -165,6 +187,8 @@ class HFHubLoader(DatasetLoader):
 
     def iter_records(self) -> Iterator[tuple[int, dict[str, Any]]]:
         dataset = self._open()
+        if not self.spec.params.get("decode_media", False):
+            dataset = undecoded_media(dataset)
         batch_size = int(self.spec.params.get("batch_size") or self._auto_batch_size(dataset))
         # Batched column reads are ~20x faster than `for row in dataset` (which formats row by row).
         batches = iter(dataset.iter(batch_size=batch_size))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from pathlib import Path
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from gage_eval.datasets.hooks import media_to_url
+from gage_eval.datasets.media_parts import _first_user, add_media_parts, normalize_media
 from gage_eval.errors import ConfigError, DatasetError
 from gage_eval.registry import registry
 from gage_eval.sample import Message, Sample
@@ -40,7 +42,6 @@ ROLE_ALIASES = {
 }
 HOOK_NAMES = ("doc_to_text", "doc_to_visual", "doc_to_audio")
 _HOOK_PART = {"doc_to_visual": "image_url", "doc_to_audio": "audio_url"}
-_MEDIA_KEY = {"image_url": "image", "audio_url": "audio", "video_url": "video"}
 _ID_KEYS = ("id", "sample_id", "idx")
 
 
@@ -142,6 +143,9 @@ class BasePreprocessor:
         self.number_unit = number_unit
         self.kwargs = kwargs
         self.hooks = resolve_hooks(hooks or {}, kwargs, config_path)
+        # Relative media paths are read next to the dataset file when they are not under the working directory.
+        folder = Path(source).expanduser().parent if source and Path(source).expanduser().is_file() else None
+        self._media_roots = (folder,) if folder is not None else ()
 
     def to_sample(self, record: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         raise NotImplementedError
@@ -189,7 +193,7 @@ class BasePreprocessor:
             self._run_hook(hook, sample, record)
         if self.hooks or "multi_modal_data" in sample.inputs or any(
                 type(m.content) is not str for m in sample.messages):
-            merge_multimodal(sample)  # 6.
+            normalize_media(sample, self._media_roots)  # 6.
         if "chat_template_mode" not in sample.metadata:  # 7.
             sample.metadata["chat_template_mode"] = "chat" if has_messages else "completion"
         return sample
@@ -267,15 +271,6 @@ def _keys(record: Mapping[str, Any]) -> str:
     return keys if len(keys) <= 200 else keys[:197] + "..."
 
 
-def _first_user(sample: Sample) -> Message:
-    for message in sample.messages:
-        if message.role == "user":
-            return message
-    message = Message(role="user", content="")
-    sample.messages.append(message)
-    return message
-
-
 def set_prompt_text(sample: Sample, text: str) -> None:
     """The prompt text becomes `text`, in inputs.prompt and in the first user message (media parts kept)."""
     sample.inputs["prompt"] = text
@@ -284,44 +279,6 @@ def set_prompt_text(sample: Sample, text: str) -> None:
         message.content = text
     else:
         message.content = [{"type": "text", "text": text}] + [p for p in message.content if p.get("type") != "text"]
-
-
-def add_media_parts(sample: Sample, part_type: str, urls: list[str]) -> None:
-    """Append image_url/audio_url parts to the first user message."""
-    if not urls:
-        return
-    message = _first_user(sample)
-    parts = message.content if isinstance(message.content, list) else (
-        [{"type": "text", "text": message.content}] if message.content else [])
-    message.content = parts + [{"type": part_type, part_type: {"url": url}} for url in urls]
-
-
-def merge_multimodal(sample: Sample) -> None:
-    """Collect the media refs of the messages into inputs.multi_modal_data {"image": [...], "audio": [...]}."""
-    found: dict[str, list[str]] = {}
-    for message in sample.messages:
-        if isinstance(message.content, str):
-            continue
-        for part in message.content:
-            key = _MEDIA_KEY.get(part.get("type", ""))
-            if key is None:
-                continue
-            ref = part.get(part["type"])
-            url = ref.get("url") if isinstance(ref, dict) else ref
-            if url:
-                found.setdefault(key, []).append(url)
-    if not found:
-        return
-    merged = sample.inputs.get("multi_modal_data")
-    if not isinstance(merged, dict):
-        merged = sample.inputs["multi_modal_data"] = {}
-    for key, urls in found.items():
-        existing = merged.setdefault(key, [])
-        if not isinstance(existing, list):
-            existing = merged[key] = [existing]
-        for url in urls:
-            if url not in existing:
-                existing.append(url)
 
 
 class DatasetPreprocessor:

@@ -104,6 +104,10 @@ def check_capabilities(cfg: PipelineConfig, callers: dict[str, ModelCaller]) -> 
             require_capability(callers[key].backend, "loglikelihood", spec.backend_id or f"role_adapters[{i}].backend",
                                f"role_adapters[{i}].params.mode",
                                f"role_adapters[{i}] (a {spec.role_type} with params.mode: loglikelihood)")
+        if "images" in spec.capabilities and key in callers:  # a multimodal benchmark's model sees images
+            require_capability(callers[key].backend, "images", spec.backend_id or f"role_adapters[{i}].backend",
+                               f"role_adapters[{i}].capabilities",
+                               f"role_adapters[{i}] (a {spec.role_type} whose samples carry images)")
 
 
 def build_prompts(cfg: PipelineConfig) -> dict[str, PromptTemplate]:

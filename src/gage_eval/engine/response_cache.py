@@ -11,12 +11,38 @@ from typing import Any
 import orjson
 
 from gage_eval.backends.base import GenerationRequest, GenerationResponse
+from gage_eval.sample import MEDIA_PARTS, part_url
 
 
 def cache_key(identity: dict[str, Any], request: GenerationRequest) -> str:
-    blob = orjson.dumps({"backend": identity, "request": request.cache_payload()},
+    payload = request.cache_payload()
+    if isinstance(payload.get("messages"), list):
+        payload["messages"] = [_media_keyed(m) for m in payload["messages"]]
+    blob = orjson.dumps({"backend": identity, "request": payload},
                         option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
     return hashlib.sha256(blob).hexdigest()
+
+
+def _media_keyed(message: Any) -> Any:
+    """A message whose media parts are keyed by their content's sha256 (set by the modal_processor), not by
+    where the file lies: the same image answered once is a hit from any path, a changed file is a miss."""
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, list) or not any(isinstance(p, dict) and p.get("type") in MEDIA_PARTS
+                                                for p in content):
+        return message
+    parts = []
+    for part in content:
+        if isinstance(part, dict) and part.get("type") in MEDIA_PARTS:
+            kind = part["type"]
+            ref = part.get(kind)
+            options = {k: v for k, v in ref.items() if k != "url"} if isinstance(ref, dict) else {}
+            digest = (part.get("media") or {}).get("sha256")
+            url = part_url(part)
+            if digest is None and url.startswith("data:"):
+                digest = hashlib.sha256(url.encode("utf-8", "replace")).hexdigest()
+            part = {"type": kind, **({"sha256": digest} if digest else {"url": url}), **options}
+        parts.append(part)
+    return {**message, "content": parts}
 
 
 class ResponseCache:

@@ -350,9 +350,12 @@ class Runtime:
         counts = Counter(name for name, _ in specs)
         for name, params in specs:
             # The same section twice (e.g. per-subject breakdowns of MMLU and CMMLU in one quick-mode run) is
-            # told apart by its task.
+            # told apart by its task, and by its grouping field when that is not the subject (MMMU's discipline).
             which = params.get("task_id") or params.get("adapter_id")
             key = name if counts[name] == 1 or not which else f"{name}:{which}"
+            field = params.get("field")
+            if counts[name] > 1 and isinstance(field, str) and field != "metadata.subject":
+                key = f"{key}:{field.rsplit('.', 1)[-1]}"
             if key not in generators or params:
                 factory = registry.get("summary_generators", name, config_path="summary_generators")
                 if accepts_run_dir(factory):  # sections that write files of their own (predictions.jsonl)

@@ -53,7 +53,8 @@ class UnparsedAnswers:
 @registry.asset("summary_generators", "metric_breakdown", desc="metrics per group of a sample field, e.g. MMLU "
                 "per subject (params: field = metadata.subject, task_id)", tags=("metrics",))
 class MetricBreakdown:
-    """Each group's metrics aggregated like the task's (mean with stderr): `{group: {metric: {...}}}`."""
+    """Each group's metrics aggregated like the task's (mean with stderr): `{group: {metric: {...}}}`. A field
+    holding a list (MathVista's skills) puts the sample in the group of each of its values."""
 
     def __init__(self, field: str = "metadata.subject", task_id: str | None = None, **_: Any) -> None:
         self.path = field.split(".")
@@ -68,8 +69,9 @@ class MetricBreakdown:
             value = value.get(part) if isinstance(value, dict) else None
         if value is None:
             return
-        key = f"{record.get('task_id')}/{value}" if not self.task_id else str(value)
-        self.groups.setdefault(key, MetricAggregator()).add(record["metrics"])
+        for item in dict.fromkeys(map(str, value)) if isinstance(value, list) else [value]:
+            key = f"{record.get('task_id')}/{item}" if not self.task_id else str(item)
+            self.groups.setdefault(key, MetricAggregator()).add(record["metrics"])
 
     def result(self) -> dict[str, Any]:
         return {group: agg.results() for group, agg in sorted(self.groups.items())}

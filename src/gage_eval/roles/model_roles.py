@@ -14,7 +14,7 @@ from gage_eval.prompts import PromptTemplate
 from gage_eval.prompts.builtin import judge_score_prompt
 from gage_eval.registry import registry
 from gage_eval.roles.base import RoleAdapter, RolePool, RoleResources, prompt_context, read_field
-from gage_eval.sample import Sample
+from gage_eval.sample import Sample, iter_media_parts
 
 
 @dataclass
@@ -67,6 +67,11 @@ class ModelRoleAdapter(RoleAdapter):
         else:
             messages = [m.model_dump(exclude_none=True) for m in sample.messages]
         if self.completion_mode:
+            if any(True for _ in iter_media_parts(messages)):
+                raise ConfigError(f"sample '{sample.id}' has images or audio, and this adapter sends a plain text "
+                                  "prompt (prompt_format: plain / mode: completion), which would drop them",
+                                  path=f"{self.config_path}.params.prompt_format",
+                                  fix="use prompt_format: chat_template, so the messages with their media are sent")
             text = "\n\n".join(m["content"] if isinstance(m["content"], str) else
                                "".join(p.get("text", "") for p in m["content"]) for m in messages)
             return GenerationRequest(messages=[], prompt=text, params=params)

@@ -7,7 +7,7 @@ import traceback
 from typing import Any
 
 from gage_eval.config.models import StepSpec
-from gage_eval.errors import BackendError
+from gage_eval.errors import BackendError, GageError
 from gage_eval.metrics.base import Metric
 from gage_eval.registry import registry
 from gage_eval.roles.base import RoleAdapter
@@ -62,6 +62,11 @@ def describe_error(step: str, exc: BaseException) -> dict[str, Any]:
         out["reason"] = exc.reason
         out["status"] = exc.status
         out["retryable"] = exc.retryable
+        if exc.fix:
+            out["fix"] = exc.fix
+    elif isinstance(exc, GageError):  # a problem of this sample's data (e.g. its image): said plainly, no traceback
+        out["reason"] = str(getattr(exc, "reason", kind))
+        out["message"] = exc.message[:2000]
         if exc.fix:
             out["fix"] = exc.fix
     else:

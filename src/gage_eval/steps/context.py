@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from gage_eval.sample import Sample, resolve_model_output
+from gage_eval.sample import Sample, compact_media, resolve_model_output
 
 log = logging.getLogger("gage_eval")
 
@@ -91,7 +91,9 @@ class StepContext:
             "sample_id": self.sample.id,
             "seq": self.seq,
             "status": "failed" if self.error else "ok",
-            "sample": self.sample.model_dump(mode="json", exclude={"predict_result", "eval_result"}),
+            # Inline media (data URLs) is stored as its hash: the modal_processor leaves references only, and
+            # samples.jsonl must not grow by megabytes of base64 per sample when it did not run.
+            "sample": compact_media(self.sample.model_dump(mode="json", exclude={"predict_result", "eval_result"})),
             "model_output": self.compact_model_output(),
             "predict_result": [p.model_dump(mode="json", exclude_none=True) for p in self.sample.predict_result],
             "judge_output": self.judge_output,

@@ -25,7 +25,7 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from gage_eval.testing import native_routes, tool_replies
+from gage_eval.testing import media_check, native_routes, tool_replies
 from gage_eval.testing.logprobs import echo_logprobs, tokenize
 
 Script = Callable[[dict[str, Any]], str] | dict[str, str] | list[str] | None
@@ -66,6 +66,12 @@ class TestServerConfig(BaseModel):
     alt_logprob: Any = None  # callable(prefix) -> float: the one alternative token's logprob at each position
     # Which engine's native POST /generate this server speaks (see testing/native_routes.py).
     native: Literal["sglang", "tgi"] = "sglang"
+    # Media (testing/media_check.py): vision=False answers image/audio parts with HTTP 400, as a text-only
+    # server does; inspect_media decodes every part and logs it in `media_log`; echo_media also answers with
+    # "media: <sha256 of each decoded part>" (so a test sees what arrived).
+    vision: bool = True
+    inspect_media: bool = False
+    echo_media: bool = False
 
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
@@ -89,6 +95,7 @@ class OpenAITestServer:
         self.status_counts: Counter[int] = Counter()
         self.prompt_counts: Counter[str] = Counter()
         self.dropped = 0
+        self.media_log: list[dict[str, Any]] = []
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -192,7 +199,12 @@ class OpenAITestServer:
         if delay:
             await asyncio.sleep(delay / 1000)
         self.prompt_counts[prompt] += 1
+        rejected = self._check_media(body) if chat else None
+        if rejected is not None:
+            return self._count(rejected)
         answer = self.answer(body, prompt)
+        if self.config.echo_media and chat and body.get("_media_seen") is not None:
+            answer = "media: " + " ".join(m["sha256"] for m in body["_media_seen"])
         if isinstance(answer, dict):
             return await self._tool_answer(request, body, answer, prompt)
         if (isinstance(answer, list) or self.config.verbatim) and not body.get("stream"):
@@ -222,6 +234,22 @@ class OpenAITestServer:
             await resp.write(event)
         await resp.write_eof()
         return self._count(resp)
+
+    def _check_media(self, body: dict[str, Any]) -> web.Response | None:
+        """HTTP 400 for media this server cannot take (as vLLM answers); logs decoded parts when asked to."""
+        cfg = self.config
+        if not (cfg.inspect_media or cfg.echo_media or not cfg.vision) or not media_check.has_images(body):
+            return None
+        if not cfg.vision:
+            return web.json_response({"error": {"message": f"{body.get('model')} is not a multimodal model",
+                                                "type": "BadRequestError"}}, status=400)
+        try:
+            seen = media_check.inspect_parts(body)
+        except media_check.MediaRejected as exc:
+            return web.json_response({"error": {"message": str(exc), "type": "BadRequestError"}}, status=400)
+        self.media_log.extend(seen)
+        body["_media_seen"] = seen
+        return None
 
     def _verbatim(self, body: dict[str, Any], texts: list[str], chat: bool, prompt: str) -> web.Response:
         """Scripted texts exactly as written (code keeps its newlines); a list is the n choices; stop strings cut."""

@@ -4,21 +4,25 @@ A FastAPI router, so the viewer app adds it with one `app.include_router(live_ro
   GET /live/{run_id}                       the report page; rows are polled while the run is going
   GET /api/live/{run_id}/rows?start&epoch  rows appended since `start` (complete lines only)
   GET /api/live/{run_id}/samples/{n}       one full record, read back by its byte span
+  GET /api/live/{run_id}/samples/{n}/media/{k}  the k-th image / audio file that record references
 One SampleScanner per run is kept and polled incrementally, so a 100k-sample run costs one pass.
 """
 from __future__ import annotations
 
+import mimetypes
 import threading
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from gage_eval.report.artifacts import is_run_dir, load_run
 from gage_eval.report.samples import ROW_FIELDS, SampleScanner
+from gage_eval.datasets.media import local_path, sniff
 from gage_eval.report.standalone import asset, environment, report_context
+from gage_eval.sample import MEDIA_PARTS, part_url
 
 POLL_MS = 1000
 _STATIC = {"report.css": ("report.css", "text/css"), "report.js": ("report.js", "text/javascript")}
@@ -110,17 +114,56 @@ def live_router(runs_dir: Path) -> APIRouter:
                 body["progress"] = cached[1]
         return JSONResponse(body)
 
-    @router.get("/api/live/{run_id}/samples/{index}")
-    def sample(run_id: str, index: int, epoch: int = -1) -> Response:
+    def read_record(run_id: str, index: int, epoch: int) -> tuple[Path, dict[str, Any] | None] | Response:
         run_dir = _resolve(root, run_id)
         if run_dir is None:
             return _not_found(run_id, root)
         scan = scanners.get(run_dir)
         with scan.lock:
-            record = scan.record(index) if epoch in (-1, scan.epoch) else None
+            return run_dir, scan.record(index) if epoch in (-1, scan.epoch) else None
+
+    @router.get("/api/live/{run_id}/samples/{index}")
+    def sample(run_id: str, index: int, epoch: int = -1) -> Response:
+        found = read_record(run_id, index, epoch)
+        if isinstance(found, Response):
+            return found
+        record = found[1]
         if record is None:
             return JSONResponse({"detail": f"sample #{index + 1} is not available (the file changed; reload)"},
                                 status_code=404)
         return JSONResponse(record)
 
+    @router.get("/api/live/{run_id}/samples/{index}/media/{k}")
+    def media(run_id: str, index: int, k: int, epoch: int = -1) -> Response:
+        found = read_record(run_id, index, epoch)
+        if isinstance(found, Response):
+            return found
+        run_dir, record = found
+        path = media_file(run_dir, record, k) if record is not None else None
+        if path is None:
+            return JSONResponse({"detail": f"sample #{index + 1} has no stored media #{k + 1}"}, status_code=404)
+        return FileResponse(path, media_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+                            headers={"Cache-Control": "max-age=3600"})
+
     return router
+
+
+def media_file(run_dir: Path, record: dict[str, Any], k: int) -> Path | None:
+    """The file behind a record's k-th media part: its copy in the run's media store, else the local file its
+    URL names. Only files a record of this run references are ever served."""
+    parts = [p for m in (record.get("sample") or {}).get("messages") or [] if isinstance(m, dict)
+             and isinstance(m.get("content"), list) for p in m["content"] if isinstance(p, dict)
+             and p.get("type") in MEDIA_PARTS]
+    if not 0 <= k < len(parts):
+        return None
+    stored = (parts[k].get("media") or {}).get("file")
+    if isinstance(stored, str):
+        candidate = (run_dir / stored).resolve()
+        if candidate.is_file() and run_dir.resolve() in candidate.parents:
+            return candidate
+    raw = local_path(part_url(parts[k]))
+    candidate = Path(raw) if raw else None
+    if candidate is None or not candidate.is_absolute() or not candidate.is_file():
+        return None
+    with candidate.open("rb") as fh:  # only media files: a record naming any other file gets nothing
+        return candidate if sniff(fh.read(32)) is not None else None

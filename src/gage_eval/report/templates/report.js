@@ -171,6 +171,80 @@
     }).join("\n");
   }
 
+  // Media parts (images, audio) of a sample: thumbnails that open full size, audio players. The source is the
+  // run's media store (media/… beside report.html), the original file (file://) or a remote URL; in `gage view`
+  // the server streams the file the record references. Inline data is kept only as a hash in samples.jsonl.
+  const MEDIA = { image_url: "image", audio_url: "audio", video_url: "video", file_url: "file" };
+
+  function mediaParts(sample) {
+    const out = [];
+    (sample.messages || []).forEach(function (m) {
+      if (Array.isArray(m.content)) m.content.forEach(function (p) { if (p && MEDIA[p.type]) out.push(p); });
+    });
+    return out;
+  }
+
+  function mediaSrc(part, row, k) {
+    const m = part.media || {};
+    if (page.mode === "server") return page.api + "/samples/" + row + "/media/" + k + "?epoch=" + state.epoch;
+    if (typeof m.file === "string" && /^media\/[0-9a-f]{2}\/[0-9a-f]{64}\.[a-z0-9]+$/.test(m.file)) return m.file;
+    const ref = part[part.type];
+    const url = ref && typeof ref === "object" ? ref.url : ref;
+    return typeof url === "string" && /^(https?|file):\/\//i.test(url) ? url : null;
+  }
+
+  function openLightbox(src, caption) {
+    const box = el("div"); box.id = "lightbox";
+    const img = el("img"); img.src = src; img.alt = caption || "image";
+    box.appendChild(img);
+    if (caption) box.appendChild(el("div", "cap", caption));
+    function close() { box.remove(); document.removeEventListener("keydown", onKey); }
+    function onKey(e) { if (e.key === "Escape") close(); }
+    box.addEventListener("click", close);
+    document.addEventListener("keydown", onKey);
+    document.body.appendChild(box);
+  }
+
+  function mediaNode(part, src) {
+    const m = part.media || {};
+    const kind = MEDIA[part.type];
+    const fig = el("figure", "media media-" + kind);
+    const size = m.width && m.height ? m.width + "×" + m.height : "";
+    const resized = m.original_width && (m.original_width !== m.width || m.original_height !== m.height)
+      ? "from " + m.original_width + "×" + m.original_height : "";
+    const caption = [size, resized, m.seconds ? m.seconds + " s" : "", m.page ? "page " + m.page : ""]
+      .filter(Boolean).join(" · ");
+    if (!src) {
+      fig.appendChild(el("div", "media-missing", "[" + kind + (m.sha256 ? " " + m.sha256.slice(0, 12) : "") + ": not stored]"));
+    } else if (kind === "image") {
+      const img = el("img", "thumb"); img.src = src; img.loading = "lazy"; img.alt = m.source || "image";
+      img.title = (m.source || "") + (caption ? " (" + caption + ")" : "") + " — click to enlarge";
+      img.addEventListener("click", function () { openLightbox(src, [m.source, caption].filter(Boolean).join(" · ")); });
+      fig.appendChild(img);
+    } else if (kind === "audio") {
+      const audio = el("audio"); audio.controls = true; audio.preload = "none"; audio.src = src;
+      fig.appendChild(audio);
+    } else {
+      const link = el("a", null, m.source || kind); link.href = src; link.target = "_blank"; link.rel = "noopener";
+      fig.appendChild(link);
+    }
+    if (caption) fig.appendChild(el("figcaption", "muted", caption));
+    return fig;
+  }
+
+  function contentNode(content, row, counter) {
+    if (!Array.isArray(content)) return pre(contentText(content));
+    const box = el("div", "content");
+    let text = [];
+    function flush() { if (text.length) { box.appendChild(pre(text.join("\n"))); text = []; } }
+    content.forEach(function (p) {
+      if (p && MEDIA[p.type]) { flush(); box.appendChild(mediaNode(p, mediaSrc(p, row, counter.k++))); }
+      else text.push(p && p.type === "text" ? p.text : contentText([p]));
+    });
+    flush();
+    return box;
+  }
+
   function isEmpty(v) {
     return v === null || v === undefined || (Array.isArray(v) && !v.length) ||
       (typeof v === "object" && !Array.isArray(v) && !Object.keys(v).length);
@@ -259,10 +333,11 @@
     const sample = rec.sample || {};
     if (rec.trajectory && rec.trajectory.messages) section(box, "Trajectory", trajectoryView(rec.trajectory));
     const msgs = el("div", "messages");
+    const counter = { k: 0 };
     (sample.messages || []).forEach(function (m) {
       const d = el("div", "msg role-" + m.role);
       d.appendChild(el("div", "role", m.role));
-      d.appendChild(el("pre", null, contentText(m.content)));
+      d.appendChild(contentNode(m.content, i, counter));
       msgs.appendChild(d);
     });
     if (!(sample.messages || []).length) msgs.appendChild(pre(sample.inputs || {}));
@@ -270,7 +345,16 @@
     ["label", "references", "choices"].forEach(function (k) { if (!isEmpty(sample[k])) section(box, k, pre(sample[k])); });
     const out = rec.model_output || {};
     const outBox = el("div");
-    outBox.appendChild(el("pre", "answer", out.answer === undefined ? "(no model output)" : out.answer));
+    const media = mediaParts(sample);
+    const answer = el("pre", "answer", out.answer === undefined ? "(no model output)" : out.answer);
+    if (media.length) {  // the images the model saw, beside its answer
+      const row = el("div", "answer-row");
+      const gallery = el("div", "gallery");
+      media.forEach(function (p, k) { gallery.appendChild(mediaNode(p, mediaSrc(p, i, k))); });
+      row.appendChild(gallery); row.appendChild(answer); outBox.appendChild(row);
+    } else {
+      outBox.appendChild(answer);
+    }
     const facts = ["finish_reason", "latency_ms", "usage", "cached"].filter(function (k) { return out[k] !== undefined; })
       .map(function (k) { return k + ": " + (typeof out[k] === "object" ? JSON.stringify(out[k]) : fmt(out[k], 1)); });
     if (facts.length) outBox.appendChild(el("div", "muted", facts.join(" · ")));
