@@ -43,7 +43,8 @@ def agent(body: dict[str, Any]) -> Any:
             reply(call("swe_create", {"path": "tests/test_issue_regression.py", "content": REGRESSION[repo]})),
             reply(call("swe_bash", {"command": RUN_TEST}))]
     if repo == "acme/calc":  # mistakes a real agent makes: refused, recorded, nothing changed
-        plan.append(reply(call("swe_edit", {"path": path, "old_str": "    return a - b", "new_str": "    return a + b"}),
+        ambiguous = {"path": path, "old_str": "    return a - b", "new_str": "    return a + b"}
+        plan.append(reply(call("swe_edit", ambiguous),
                           call("swe_create", {"path": "../../escaped.py", "content": "x = 1\n"}),
                           call("swe_edit", {"path": "/etc/hostname", "old_str": "a", "new_str": "b"})))
     plan += [reply(call("swe_edit", {"path": path, "old_str": old, "new_str": new})),
@@ -110,7 +111,8 @@ def test_agent_fixes_the_instances_and_its_diff_is_judged(tmp_path: Path, instan
     assert [c["name"] for c in refused] == ["swe_edit", "swe_create", "swe_edit"]
     errors = [m["content"] for m in calc["trajectory"]["messages"] if m["role"] == "tool"
               and m["content"].startswith("Error:")]
-    assert "occurs 2 times" in errors[0] and "outside the workspace" in errors[1] and "outside the workspace" in errors[2]
+    assert "occurs 2 times" in errors[0]
+    assert "outside the workspace" in errors[1] and "outside the workspace" in errors[2]
     assert not (out / "agent" / "workspaces" / "escaped.py").exists()  # where ../../escaped.py would land
     # Every sample's workspace was removed when it left the chain.
     assert (out / "agent" / "workspaces").is_dir() and list((out / "agent" / "workspaces").iterdir()) == []

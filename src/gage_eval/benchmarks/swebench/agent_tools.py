@@ -83,7 +83,8 @@ async def swe_edit(path: Annotated[str, Field(description="path relative to the 
     start = text.index(old_str)
     target.write_text(text.replace(old_str, new_str, 1), encoding="utf-8")
     first = text.count("\n", 0, start) + 1
-    return f"edited {path}: lines {first}-{first + old_str.count(chr(10))} replaced by {new_str.count(chr(10)) + 1} lines"
+    last = first + old_str.count("\n")
+    return f"edited {path}: lines {first}-{last} replaced by {new_str.count(chr(10)) + 1} lines"
 
 
 @registry.asset("tools", "swe_create", desc="create a new file in the repository (an existing file is refused)",
@@ -96,4 +97,4 @@ async def swe_create(path: Annotated[str, Field(description="path relative to th
         raise WorkspaceError(f"{path} exists; change it with swe_edit")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(content, encoding="utf-8")
-    return f"created {path} ({content.count(chr(10)) + 1} lines)"
+    return f"created {path} ({len(content.splitlines())} lines)"

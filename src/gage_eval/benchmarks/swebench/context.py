@@ -105,7 +105,8 @@ class SWEBenchRepoContext:
         cache = Path(cache_dir) if cache_dir else (Path(run_dir) / "repos" if run_dir else Path.home() / ".cache" / "gage_eval" / "swebench")
         self.repos = RepoCache(cache, Path(repo_mirror) if repo_mirror else None, repo_url_template)
         self.count = TokenCounter(token_counter)
-        self.workspace_dir = Path(workspace_dir) if workspace_dir else (Path(run_dir) / "workspaces" if run_dir else None)
+        self.workspace_dir = Path(workspace_dir) if workspace_dir else \
+            (Path(run_dir) / "workspaces" if run_dir else None)
 
     async def aprovide(self, payload: dict[str, Any]) -> dict[str, Any]:
         sample = payload["sample"]
