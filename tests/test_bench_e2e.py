@@ -70,7 +70,7 @@ SUBJECT_FOLDERS = {"mmlu", "cmmlu", "ceval", "math"}
 # Benchmarks whose samples need more than a record (a repository at a commit…): each has its own end-to-end
 # test file, which also checks its README's local-copy layouts.
 OWN_E2E = {"swebench_lite": "test_swebench.py", "swebench_verified": "test_swebench.py",
-           "swebench_pro": "test_swebench.py"}
+           "swebench_pro": "test_swebench.py", "swebench_lite_agent": "test_swebench_agent.py"}
 # Agent benchmarks answer with tool calls or browse files, which a tiny local checkpoint cannot: their end-to-end
 # and local-copy tests are their own (tests/test_bfcl_*.py, tests/test_gaia.py, tests/test_appworld.py).
 AGENT_BENCHMARKS = ("bfcl_", "gaia", "appworld")

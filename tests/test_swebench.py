@@ -276,7 +276,7 @@ def test_sigkill_during_judging_then_resume(tmp_path: Path, instances: Any, url:
     assert summary["metrics"]["swebench_resolved"]["value"] == 1.0 and summary["tasks"][0]["sample_count"] == 3
 
 
-@pytest.mark.parametrize("name", ["swebench_lite", "swebench_verified", "swebench_pro"])
+@pytest.mark.parametrize("name", ["swebench_lite", "swebench_verified", "swebench_pro", "swebench_lite_agent"])
 @pytest.mark.parametrize("layout", ["jsonl", "parquet", "save_to_disk"])
 def test_local_copy_layouts_in_the_readme_load(tmp_path: Path, instances: Any, name: str, layout: str) -> None:
     import datasets

@@ -41,6 +41,9 @@ class DutAgentParams(_Params):
     # Read tool calls from the text too: auto | hermes | llama3_json | none (default: only in prompt mode).
     text_tool_calls: Literal["auto", "hermes", "llama3_json", "none"] | None = None
     system_prompt: str | None = None  # prepended as a system message
+    # When the agent stops, the output's `patch` is the git diff of the sample's workspace (agents/workspace.py),
+    # new files included — what judges of patches (SWE-bench) read.
+    workspace_patch: bool = False
     followups_field: str = "followups"  # sample.inputs[<field>]: further user turns after each final answer
     # Keys the model-role base class reads (shared with dut_model):
     generation: dict[str, Any] = Field(default_factory=dict)

@@ -7,8 +7,8 @@
 
 The description is the docstring's first paragraph; `Annotated[int, Field(description=...)]` documents a
 parameter. Two parameter names are injected, never shown to the model: `state` (a dict that lives as long
-as the sample's tools, for stateful tool sets) and `sandbox` (the sample's sandbox session, see
-sandbox_profiles.py). Sync functions run in a worker thread; a sync function that hangs past the timeout
+as the sample's tools, for stateful tool sets), `sandbox` (the sample's sandbox session, see
+sandbox_profiles.py) and `workspace` (the sample's writable copy of a source tree, see workspace.py). Sync functions run in a worker thread; a sync function that hangs past the timeout
 cannot be stopped from outside and keeps its thread (write long-running tools as `async def`).
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pydantic import ConfigDict, ValidationError, create_model
 from gage_eval.agents.tools import ToolOutcome, ToolSpec, as_text
 from gage_eval.errors import ConfigError
 
-INJECTED = ("state", "sandbox")
+INJECTED = ("state", "sandbox", "workspace")
 
 
 def _description(fn: Callable[..., Any]) -> str:
@@ -55,15 +55,15 @@ def _schema(fn: Callable[..., Any], name: str) -> tuple[type, dict[str, Any]]:
 
 class PythonTool:
     def __init__(self, name: str, fn: Callable[..., Any], description: str | None = None,
-                 state: dict[str, Any] | None = None, sandbox: Any = None) -> None:
+                 state: dict[str, Any] | None = None, sandbox: Any = None, workspace: Any = None) -> None:
         if not callable(fn):
             raise ConfigError(f"tool '{name}' is not a function", path="tools", fix="register a function")
         self.fn = fn
         self.model, schema = _schema(fn, name)
         self.spec = ToolSpec(name, description or _description(fn), schema, f"python:{name}")
         params = inspect.signature(fn).parameters
-        self.injected = {k: v for k, v in (("state", state if state is not None else {}), ("sandbox", sandbox))
-                         if k in params}
+        self.injected = {k: v for k, v in (("state", state if state is not None else {}), ("sandbox", sandbox),
+                                           ("workspace", workspace)) if k in params}
         self.is_async = inspect.iscoroutinefunction(fn)
 
     async def call(self, arguments: dict[str, Any]) -> ToolOutcome:
@@ -80,8 +80,8 @@ class PythonTool:
         return ToolOutcome(as_text(value))
 
 
-def python_tools(names: list[str], path: str, state: dict[str, Any] | None = None, sandbox: Any = None
-                 ) -> list[PythonTool]:
+def python_tools(names: list[str], path: str, state: dict[str, Any] | None = None, sandbox: Any = None,
+                 workspace: Any = None) -> list[PythonTool]:
     """Tools of the `tools` registry kind (or `package.module:function` paths), one shared state dict."""
     from gage_eval.registry import registry
 
@@ -91,5 +91,5 @@ def python_tools(names: list[str], path: str, state: dict[str, Any] | None = Non
         fn = registry.get("tools", name, config_path=f"{path}[{i}]")
         entry = None if ":" in name else registry.entry("tools", name)
         out.append(PythonTool(name.rsplit(":", 1)[-1], fn, entry.desc if entry and entry.desc else None,
-                              state, sandbox))
+                              state, sandbox, workspace))
     return out

@@ -90,10 +90,13 @@ def parse_bytes(text: str) -> int:
 class LocalSession:
     """Commands in a temporary directory, isolated as far as this machine allows (see the module doc)."""
 
-    def __init__(self, spec: SandboxProfileSpec) -> None:
+    def __init__(self, spec: SandboxProfileSpec, root: Path | None = None, home: Path | None = None) -> None:
+        """`root`: run in this existing folder instead of a fresh temporary one (an agent's workspace);
+        `home`: HOME and TMPDIR, when scratch files must not land in `root` (default: `root`)."""
         self.spec = spec
-        self.root = Path(tempfile.mkdtemp(prefix=f"gage-{spec.profile_id}-"))
+        self.root = root if root is not None else Path(tempfile.mkdtemp(prefix=f"gage-{spec.profile_id}-"))
         self.workdir = str(self.root)
+        self.home = str(home) if home is not None else self.workdir
         self.prefix: tuple[str, ...] = ()
         self.isolation = "none"
         self._running: set[int] = set()
@@ -107,7 +110,7 @@ class LocalSession:
     async def exec(self, command: str, timeout_s: float | None = None) -> ExecResult:
         timeout = timeout_s or self.spec.command_timeout_s
         env = {k: os.environ[k] for k in _ENV_PASS if k in os.environ}
-        env.update(HOME=self.workdir, TMPDIR=self.workdir, **self.spec.env)
+        env.update(HOME=self.home, TMPDIR=self.home, **self.spec.env)
         start = time.monotonic()
         proc = await asyncio.create_subprocess_exec(
             *self.prefix, "/bin/sh", "-c", command, stdin=asyncio.subprocess.DEVNULL,

@@ -11,7 +11,7 @@ import asyncio
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from gage_eval.agents.config import DutAgentParams, ToolchainParams, parse_params
 from gage_eval.agents.loop import AgentLimits, AgentLoop
@@ -19,6 +19,7 @@ from gage_eval.agents.mcp_tools import MCPConnection, MCPServerSpec, MCPTool
 from gage_eval.agents.python_tools import python_tools
 from gage_eval.agents.tools import Tool, ToolBox, select
 from gage_eval.agents.trajectory import Trajectory
+from gage_eval.agents.workspace import WORKSPACE
 from gage_eval.backends.base import GenerationRequest, GenerationResponse, require_capability
 from gage_eval.config.models import RoleAdapterSpec
 from gage_eval.errors import ConfigError
@@ -108,7 +109,15 @@ class ToolchainAdapter(RoleAdapter):
                 self.run_dir / "artifacts" / _safe(scope.task_id) / _safe(scope.sample_id)
             sandbox = await self.sandboxes.session(self.params.sandbox_profile, scope, artifacts)
             scope.resources[SANDBOX] = sandbox
-        tools += python_tools(self.params.python_tools, f"{self.config_path}.params.python_tools", {}, sandbox)
+        workspace = scope.resources.get(WORKSPACE)
+        tools += python_tools(self.params.python_tools, f"{self.config_path}.params.python_tools", {}, sandbox,
+                              workspace)
+        needs = next((t.spec.name for t in tools if "workspace" in getattr(t, "injected", {})), None)
+        if needs is not None and workspace is None:
+            raise ConfigError(f"tool '{needs}' works in the sample's workspace, and no earlier support step made one",
+                              path=f"{self.config_path}.params.python_tools",
+                              fix="put a support step that provides a workspace (e.g. context_provider swebench_repo) "
+                                  "before this toolchain")
         chosen = {s.name for s in select([t.spec for t in tools], self.params.select,
                                          f"{self.config_path}.params.select")}
         return ToolBox([t for t in tools if t.spec.name in chosen], timeout_s=self.params.call_timeout_s,
@@ -145,12 +154,22 @@ def _safe(name: str) -> str:
                 tags=("model", "agent"))
 class DutAgentAdapter(ModelRoleAdapter):
     role_type = "dut_agent"
+    under_test: ClassVar[bool] = True  # quick mode (`gage eval --model`) points it at the user's model
 
     def __init__(self, spec: RoleAdapterSpec, resources: RoleResources, config_path: str) -> None:
         super().__init__(spec, resources, config_path)
         self.params: DutAgentParams = parse_params(DutAgentParams, spec.params, config_path)
         self.limits = AgentLimits(self.params.max_turns, self.params.max_total_tokens, self.params.time_limit_s,
                                   self.params.parallel_tool_calls)
+
+    async def workspace_patch(self, scope: SampleScope) -> str:
+        workspace = scope.resources.get(WORKSPACE)
+        if workspace is None:
+            raise ConfigError("params.workspace_patch is set, and the sample has no workspace",
+                              path=f"{self.config_path}.params.workspace_patch",
+                              fix="put a support step that provides a workspace (e.g. context_provider swebench_repo) "
+                                  "before the inference step, or drop workspace_patch")
+        return await workspace.diff()
 
     def check_tools_capability(self, backend_id: str) -> None:
         require_capability(self.caller.backend, "tools", backend_id, f"{self.config_path}.backend_id",
@@ -181,7 +200,8 @@ class DutAgentAdapter(ModelRoleAdapter):
         followups = [f if isinstance(f, dict) else {"role": "user", "content": str(f)} for f in followups]
         await loop.run(self.initial_messages(sample), trajectory, followups)
         summary = trajectory.summary()
-        return {"answer": trajectory.final_answer or "", "usage": summary["usage"],
+        extra = {"patch": await self.workspace_patch(scope)} if self.params.workspace_patch else {}
+        return {**extra, "answer": trajectory.final_answer or "", "usage": summary["usage"],
                 "latency_ms": trajectory.model_ms, "finish_reason": trajectory.stop_reason,
                 "stop_reason": trajectory.stop_reason, "turns": summary["turn_count"],
                 "tool_calls": summary["tool_call_count"], "tool_errors": summary["tool_errors"]}

@@ -8,18 +8,24 @@ into SWE-bench's prompt with its published retrieval styles.
   SWE-bench ranks with pyserini's Lucene BM25 (k1 = 0.9, b = 0.4); here `bm25s` with the same k1 and b and its
   own tokenizer (lowercase words, English stopwords), so near-ties can rank differently (README).
 - `none`: README files only.
+For an agent (`prompt_style: agent`, swebench_lite_agent): the issue and the instruction to edit the repository,
+and a workspace in the sample's scope — a private git copy of the snapshot, made when a tool first touches it
+and removed with the sample (agents/workspace.py); the `swe_*` tools (agent_tools.py) work in it.
 Tokens are counted with tiktoken's `cl100k_base` when its encoding file is available (`token_counter:
 tiktoken`), else 4 characters per token (`approx`, the default offline); the counter used is recorded.
 """
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
 from gage_eval.benchmarks.swebench.patch import patched_files
 from gage_eval.benchmarks.swebench.prompts import PROMPT_STYLES, make_code_text
+from gage_eval.agents.workspace import WORKSPACE, Workspace
 from gage_eval.benchmarks.swebench.repo import RepoCache
 from gage_eval.errors import ConfigError
 from gage_eval.registry import registry
@@ -88,7 +94,7 @@ class SWEBenchRepoContext:
     def __init__(self, retrieval: Literal["oracle", "bm25", "none"] = "oracle", max_context_tokens: int | None = None,
                  repo_mirror: str | None = None, repo_url_template: str | None = None, cache_dir: str | None = None,
                  prompt_style: str = "style-3", token_counter: Literal["approx", "tiktoken"] = "approx",
-                 run_dir: Any = None) -> None:
+                 workspace_dir: str | None = None, run_dir: Any = None) -> None:
         if retrieval not in ("oracle", "bm25", "none"):
             raise ConfigError(f"unknown retrieval {retrieval!r}", path="params.implementation_params.retrieval",
                               fix="use oracle, bm25 or none")
@@ -99,6 +105,8 @@ class SWEBenchRepoContext:
         cache = Path(cache_dir) if cache_dir else (Path(run_dir) / "repos" if run_dir else Path.home() / ".cache" / "gage_eval" / "swebench")
         self.repos = RepoCache(cache, Path(repo_mirror) if repo_mirror else None, repo_url_template)
         self.count = TokenCounter(token_counter)
+        self.workspace_dir = Path(workspace_dir) if workspace_dir else \
+            (Path(run_dir) / "workspaces" if run_dir else None)
 
     async def aprovide(self, payload: dict[str, Any]) -> dict[str, Any]:
         sample = payload["sample"]
@@ -108,7 +116,17 @@ class SWEBenchRepoContext:
         sample.messages = [Message(role="user", content=built.pop("prompt"))]  # type: ignore[arg-type]
         sample.inputs["prompt"] = sample.messages[0].text()
         sample.metadata["snapshot"] = str(root)
+        scope = payload.get("scope")
+        if scope is not None:
+            scope.resources[WORKSPACE] = self.workspace(root)
+            scope.on_close(scope.resources[WORKSPACE].aclose)
         return built
+
+    def workspace(self, snapshot: Path) -> Workspace:
+        # `python` in the agent's commands is the interpreter running gage, as for the swebench_local judge.
+        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+        return Workspace(lambda dest: RepoCache.private_copy(snapshot, dest), self.workspace_dir,
+                         env={"PATH": path, "PYTHONDONTWRITEBYTECODE": "1"})
 
     def _build(self, root: Path, inst: dict[str, Any]) -> dict[str, Any]:
         render = PROMPT_STYLES[self.style]

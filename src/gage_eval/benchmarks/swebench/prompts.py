@@ -93,4 +93,19 @@ def prompt_style_3(instance: dict[str, Any]) -> str:
     ])
 
 
-PROMPT_STYLES = {"style-3": prompt_style_3}
+def prompt_agent(instance: dict[str, Any]) -> str:
+    """For an agent working in the repository (in the spirit of mini-SWE-agent's instance prompt): the issue,
+    where the code is, what to change, and how to finish. The code is not in the prompt: the agent reads it."""
+    return "\n".join([
+        "<issue>", instance["problem_statement"], "</issue>", "",
+        "The repository this issue is about is your working directory, at the commit the issue was reported "
+        "against. Use the tools to read files, run commands (reproduce the problem, run the tests) and edit files; "
+        "paths are relative to the repository root.",
+        "Edit the repository to fix the issue: change non-test files, in a way that is general and consistent "
+        "with the code base.",
+        "When the fix is done, finish by replying DONE without a tool call: your changes to the repository "
+        "(its git diff) are your answer.",
+    ])
+
+
+PROMPT_STYLES = {"style-3": prompt_style_3, "agent": prompt_agent}
