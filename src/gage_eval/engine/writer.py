@@ -8,6 +8,11 @@ from typing import Any
 import orjson
 
 
+def encode_record(record: dict[str, Any]) -> bytes:
+    """One samples.jsonl line, newline included."""
+    return orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE)
+
+
 class SamplesWriter:
     """Unbuffered by default: a SIGKILL loses nothing that was reported done. The buffered mode trades
     that for throughput and flushes every `threshold` lines or 0.5 s."""
@@ -22,7 +27,11 @@ class SamplesWriter:
         self.written = 0
 
     def write(self, record: dict[str, Any]) -> None:
-        self._fh.write(orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS) + b"\n")
+        self.write_line(encode_record(record))
+
+    def write_line(self, line: bytes) -> None:
+        """A record already encoded by `encode_record` (a distributed worker encodes its own)."""
+        self._fh.write(line)
         self.written += 1
         if not self._buffered:
             self._fh.flush()
