@@ -65,7 +65,7 @@ class DistributedRun:
         else:
             from gage_eval.distributed import processes
 
-            spawn = processes.spawner(self.run_dir / "logs")
+            spawn = processes.spawner(self.run_dir / "logs", (opts.runtime_env or {}).get("env_vars"))
         assert workers is not None
 
         def setup_for(index: int) -> WorkerSetup:

@@ -61,6 +61,11 @@ def resolve(cfg: PipelineConfig, settings: RunSettings) -> DistributedOptions | 
     if spec.scoring_only and spec.endpoints:
         raise ConfigError("endpoint pools are dealt to workers, but with scoring_only the samples run here",
                           path=f"{_SPEC}.endpoints", fix="drop scoring_only, or drop the endpoints")
+    extra = sorted(set(spec.runtime_env or {}) - {"env_vars"})
+    if address is None and extra:
+        raise ConfigError(f"runtime_env {', '.join(extra)} needs Ray: worker processes on this machine share the "
+                          "driver's Python environment and take only env_vars", path=f"{_SPEC}.runtime_env",
+                          fix="add --ray-address, or keep only runtime_env.env_vars")
     endpoints = _caller_keys(cfg, spec)
     largest = max((len(urls) for urls in endpoints.values()), default=0)
     if workers is not None and largest > workers:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import pickle
 import signal
 import struct
@@ -55,12 +56,13 @@ class ProcessWorker(WorkerHandle):
         self._reader = asyncio.ensure_future(self._read_replies())
 
     @classmethod
-    async def spawn(cls, index: int, log_dir: Path) -> ProcessWorker:
+    async def spawn(cls, index: int, log_dir: Path, env_vars: dict[str, str] | None = None) -> ProcessWorker:
         log_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **env_vars} if env_vars else None
         with (log_dir / f"worker-{index}.log").open("ab") as log:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "gage_eval.distributed.proc_worker", stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE, stderr=log, start_new_session=True, limit=_STREAM_LIMIT)
+                stdout=asyncio.subprocess.PIPE, stderr=log, start_new_session=True, limit=_STREAM_LIMIT, env=env)
         return cls(index, proc)
 
     async def _read_replies(self) -> None:
@@ -145,8 +147,9 @@ class ProcessWorker(WorkerHandle):
         await asyncio.gather(self._reader, return_exceptions=True)
 
 
-def spawner(log_dir: Path):
+def spawner(log_dir: Path, env_vars: dict[str, str] | None = None):
+    """`env_vars`: execution.distributed.runtime_env.env_vars, as Ray would set them for its workers."""
     async def spawn(index: int) -> ProcessWorker:
-        return await ProcessWorker.spawn(index, log_dir)
+        return await ProcessWorker.spawn(index, log_dir, env_vars)
     return spawn
 
