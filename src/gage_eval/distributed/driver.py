@@ -49,7 +49,7 @@ class DistributedRun:
 
         self._connect_ray()
         self.trace.emit("scoring_spread", {"address": self.opts.ray_address})
-        spread_metrics(plans)
+        spread_metrics(plans, self.opts.runtime_env)
 
     async def start(self, launched: dict[str, dict[str, Any]]) -> list[str]:
         """Connect (Ray) or spawn (processes), check every worker's environment, build the engine on each;

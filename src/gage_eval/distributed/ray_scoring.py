@@ -35,14 +35,14 @@ class RayScoredMetric(Metric):
         return await self._score.remote(self._ref, context)
 
 
-def check_nodes() -> None:
+def check_nodes(runtime_env: dict[str, Any] | None = None) -> None:
     """Every alive node gets a task that reports its environment; a mismatch stops the run before scoring."""
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     from gage_eval.distributed.ray_pool import startup_error
 
-    probe = ray.remote(num_cpus=0)(hello)
+    probe = ray.remote(num_cpus=0, runtime_env=runtime_env)(hello)
     driver = local_versions()
     nodes = [n for n in ray.nodes() if n.get("Alive")]
     refs = [probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote()
@@ -55,11 +55,11 @@ def check_nodes() -> None:
         check_versions(driver, info, f"Ray node {nodes[i].get('NodeManagerAddress', i)}")
 
 
-def spread_metrics(plans: list[Any]) -> None:
+def spread_metrics(plans: list[Any], runtime_env: dict[str, Any] | None = None) -> None:
     """Replace every task's metrics by Ray-scored ones, in place."""
     import ray
 
-    check_nodes()
-    score = ray.remote(num_cpus=1)(_score)
+    check_nodes(runtime_env)
+    score = ray.remote(num_cpus=1, runtime_env=runtime_env)(_score)
     for plan in plans:
         plan.metrics = [RayScoredMetric(m, score) for m in plan.metrics]

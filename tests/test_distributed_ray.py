@@ -1,0 +1,172 @@
+"""Distributed runs on a Ray cluster started by the test (ray.init, 4 CPUs on this machine): the same summary as a
+single-node run, a killed actor process or a SIGKILLed driver loses and duplicates nothing, scoring as Ray
+tasks, and clear errors for an unreachable address and for workers without (the same) gage-eval."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+import gage_eval
+from gage_eval.errors import GageError
+from gage_eval.metrics.base import MetricContext, SimpleMetric
+from tests import distributed_support as ds
+
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'gage-eval[ray]')")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A local Ray cluster owned by this test process; other processes join it by its GCS address."""
+    tmp = tmp_path_factory.mktemp("ray")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    data = ds.write_dataset(tmp / "data.jsonl")
+    with ds.server(latency_ms=2) as srv:
+        base = gage_eval.run(ds.pipeline(data, srv.base_url), output_dir=tmp / "runs", run_id="single",
+                             progress="off")
+        yield {"tmp": tmp, "data": data, "srv": srv, "baseline": base,
+               "address": ray.get_runtime_context().gcs_address}
+    if started:
+        ray.shutdown()
+
+
+def test_ray_workers_give_the_single_node_summary(cluster):
+    cfg = ds.pipeline(cluster["data"], cluster["srv"].base_url, distributed={"shard_size": 16})
+    result = gage_eval.run(cfg, output_dir=cluster["tmp"] / "runs", run_id="ray2", progress="off",
+                           ray_address=cluster["address"], workers=2)
+    assert ds.comparable(result.summary) == ds.comparable(cluster["baseline"].summary)
+    ds.check_records(result.run_dir)
+    started = ds.events(result.run_dir, "worker_started")
+    assert len(started) == 2 and all(e["payload"]["pid"] != os.getpid() for e in started)
+    assert ds.events(result.run_dir, "workers_starting")[0]["payload"]["transport"] == "ray"
+
+
+def test_killed_ray_worker_loses_and_duplicates_nothing(cluster, tmp_path):
+    srv = cluster["srv"]
+    before = dict(srv.prompt_counts)
+    cfg = ds.write_config(tmp_path / "cfg.yaml", ds.pipeline(cluster["data"], srv.base_url, concurrency=8))
+    proc = ds.start_cli(cfg, tmp_path, "rk", "--workers", "2", "--ray-address", cluster["address"])
+    run_dir = tmp_path / "rk"
+    try:
+        started = ds.wait_for(lambda: len(ds.events(run_dir, "worker_started")) == 2 and
+                              ds.events(run_dir, "worker_started"), what="both Ray workers")
+        ds.wait_for(lambda: ds.line_count(run_dir / "samples.jsonl") >= 300, what="300 samples")
+        victim = started[1]["payload"]["pid"]
+        ds.kill(victim)
+        assert proc.wait(240) == 0, (tmp_path / "rk.cli.log").read_text()[-3000:]
+    finally:
+        proc.kill()
+    lost = ds.events(run_dir, "worker_lost")
+    assert [e["payload"]["pid"] for e in lost] == [victim]
+    assert sum(e["payload"]["samples"] for e in ds.events(run_dir, "shard_requeued")) > 0
+    ds.check_records(run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert ds.comparable(summary) == ds.comparable(cluster["baseline"].summary)
+    assert [p for p, n in srv.prompt_counts.items() if n - before.get(p, 0) >= 2 and "Rating" not in p]
+
+
+def test_sigkilled_ray_driver_resumes_to_the_same_summary(cluster, tmp_path):
+    cfg = ds.write_config(tmp_path / "cfg.yaml", ds.pipeline(cluster["data"], cluster["srv"].base_url, concurrency=8))
+    run_dir = tmp_path / "rd"
+    args = ("--workers", "2", "--ray-address", cluster["address"])
+    proc = ds.start_cli(cfg, tmp_path, "rd", *args)
+    try:
+        ds.wait_for(lambda: ds.line_count(run_dir / "samples.jsonl") >= 500, what="500 samples")
+        actors = [e["payload"]["pid"] for e in ds.events(run_dir, "worker_started")]
+        ds.kill(proc.pid)
+        proc.wait(10)
+    finally:
+        proc.kill()
+    assert ds.line_count(run_dir / "samples.jsonl") < ds.N_SAMPLES
+    # Ray ends the actors of a dead driver (they are owned by its job).
+    ds.wait_for(lambda: not any(ds.alive(p) for p in actors), timeout_s=60, what="the dead driver's actors to end")
+    rerun = ds.start_cli(cfg, tmp_path, "rd", *args)
+    assert rerun.wait(240) == 0, (tmp_path / "rd.cli.log").read_text()[-3000:]
+    ds.check_records(run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert ds.comparable(summary) == ds.comparable(cluster["baseline"].summary)
+
+
+class PidMetric(SimpleMetric):
+    """exact_match that also says which process scored it (shipped to Ray by value, see below)."""
+
+    def compute_value(self, context: MetricContext) -> tuple[float, dict]:
+        return float(context.prediction == context.sample.label), {"pid": os.getpid()}
+
+
+def test_scoring_only_spreads_metrics_as_ray_tasks(cluster, tmp_path):
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray's workers need not import tests/
+    data = ds.write_dataset(tmp_path / "small.jsonl", 300)
+    cfg = ds.pipeline(data, cluster["srv"].base_url, judge=False)
+    cfg["metrics"].append({"metric_id": "pid_em", "implementation": f"{__name__}:PidMetric"})
+    single = gage_eval.run(cfg, output_dir=tmp_path, run_id="single", progress="off")
+    cfg["execution"]["distributed"] = {"scoring_only": True}
+    spread = gage_eval.run(cfg, output_dir=tmp_path, run_id="spread", progress="off", ray_address=cluster["address"])
+    assert ds.comparable(spread.summary) == ds.comparable(single.summary)
+    pids = {r["metric_details"]["pid_em"]["pid"] for r in ds.records(spread.run_dir) if "pid_em" in r["metrics"]}
+    assert pids and os.getpid() not in pids
+    assert {r["metric_details"]["pid_em"]["pid"] for r in ds.records(single.run_dir)
+            if "pid_em" in r["metrics"]} == {os.getpid()}
+
+
+# -- bad input: clear errors before any sample is sent -------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("form", ["ray://127.0.0.1:{port}", "127.0.0.1:{port}"])
+def test_unreachable_address_fails_fast(cluster, tmp_path, form):
+    address = form.format(port=_free_port())
+    cfg = ds.write_config(tmp_path / "cfg.yaml", ds.pipeline(cluster["data"], cluster["srv"].base_url))
+    requests = cluster["srv"].requests
+    proc = ds.start_cli(cfg, tmp_path, "un", "--workers", "2", "--ray-address", address)
+    assert proc.wait(60) == 1
+    out = (tmp_path / "un.cli.log").read_text()
+    assert f"cannot reach the Ray cluster at {address}: connection refused" in out
+    assert "ray start --head" in out and "Traceback" not in out
+    assert cluster["srv"].requests == requests
+
+
+def _run_with_worker_path(cluster, tmp_path, pythonpath: Path) -> str:
+    cfg = ds.pipeline(cluster["data"], cluster["srv"].base_url,
+                      distributed={"runtime_env": {"env_vars": {"PYTHONPATH": str(pythonpath)}}})
+    requests = cluster["srv"].requests
+    with pytest.raises(GageError) as info:
+        gage_eval.run(cfg, output_dir=tmp_path, run_id="env", progress="off", ray_address=cluster["address"],
+                      workers=1)
+    assert cluster["srv"].requests == requests
+    return info.value.render()
+
+
+def test_worker_without_gage_is_refused(cluster, tmp_path):
+    """The workers' Python cannot import gage_eval (a site hook hides it, as on a node without the package)."""
+    hook = tmp_path / "no_gage"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class _Hide:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'gage_eval' or name.startswith('gage_eval.'):\n"
+        "            raise ModuleNotFoundError(f\"No module named '{name}'\", name=name)\n"
+        "sys.meta_path.insert(0, _Hide())\n")
+    message = _run_with_worker_path(cluster, tmp_path, hook)
+    assert "cannot import gage_eval" in message and "pip install" in message
+
+
+def test_mismatched_ray_worker_version_is_refused(cluster, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(ds.REPO / "src" / "gage_eval", other / "gage_eval", ignore=shutil.ignore_patterns("__pycache__"))
+    init = other / "gage_eval" / "__init__.py"
+    init.write_text(init.read_text().replace('__version__ = "', '__version__ = "9.9.'))
+    message = _run_with_worker_path(cluster, tmp_path, other)
+    assert f"gage-eval: driver {gage_eval.__version__}, worker 9.9.{gage_eval.__version__}" in message
