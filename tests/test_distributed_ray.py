@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def cluster(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ray")
     started = not ray.is_initialized()
     if started:
-        ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+        ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     data = ds.write_dataset(tmp / "data.jsonl")
     with ds.server(latency_ms=2) as srv:
         base = gage_eval.run(ds.pipeline(data, srv.base_url), output_dir=tmp / "runs", run_id="single",
@@ -170,3 +171,26 @@ def test_mismatched_ray_worker_version_is_refused(cluster, tmp_path):
     init.write_text(init.read_text().replace('__version__ = "', '__version__ = "9.9.'))
     message = _run_with_worker_path(cluster, tmp_path, other)
     assert f"gage-eval: driver {gage_eval.__version__}, worker 9.9.{gage_eval.__version__}" in message
+
+
+def test_gage_ray_up_serves_a_run_and_stops(cluster, tmp_path):
+    port, client_port = _free_port(), _free_port()
+    log = tmp_path / "up.log"
+    env = {**os.environ, "PYTHONPATH": str(ds.REPO / "src")}
+    up = subprocess.Popen([sys.executable, "-m", "gage_eval", "ray", "up", "--workers", "2", "--port", str(port),
+                           "--client-port", str(client_port)], stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                          env=env)
+    try:
+        ds.wait_for(lambda: b"ready:" in log.read_bytes() or up.poll() is not None, timeout_s=180, what="ray up")
+        assert b"--ray-address auto" in log.read_bytes(), log.read_text()[-2000:]
+        data = ds.write_dataset(tmp_path / "small.jsonl", 100)
+        cfg = ds.write_config(tmp_path / "cfg.yaml", ds.pipeline(data, cluster["srv"].base_url, judge=False))
+        run = ds.start_cli(cfg, tmp_path, "up", "--workers", "2", "--ray-address", f"127.0.0.1:{port}")
+        assert run.wait(180) == 0, (tmp_path / "up.cli.log").read_text()[-3000:]
+        ds.check_records(tmp_path / "up", 100)
+    finally:
+        up.terminate()
+        code = up.wait(120)
+    assert code in (0, 130)
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0  # the cluster is gone

@@ -69,7 +69,7 @@ def connect(address: str, workers: int | None, where: str) -> bool:
     options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING,
                                "include_dashboard": False}
     if address == "local":
-        ray.init(num_cpus=workers or os.cpu_count() or 1, **options)
+        ray.init(address="local", num_cpus=workers or os.cpu_count() or 1, **options)
         return True
     if address != "auto":
         target = _host_port(address)
@@ -82,12 +82,26 @@ def connect(address: str, workers: int | None, where: str) -> bool:
         options.pop("include_dashboard")  # a setting of clusters this call starts, refused when connecting
     else:
         options.pop("include_dashboard")
+    _use_token_auth_if_available()
     try:
         ray.init(address=address, **options)
     except Exception as exc:  # noqa: BLE001 - ConnectionError, RuntimeError, grpc errors: all mean "not there"
         raise DistributedError(f"cannot connect to the Ray cluster at {address}: {type(exc).__name__}: "
                                f"{str(exc).splitlines()[0] if str(exc) else ''}", fix=ADDRESS_FIX) from None
     return True
+
+
+def _use_token_auth_if_available() -> None:
+    """Ray (2.5x+) starts clusters with token authentication by default but connects to one without it unless
+    RAY_AUTH_MODE=token is set; with a token at hand (~/.ray/auth_token, RAY_AUTH_TOKEN) use it, as Ray's own
+    `ray start` does."""
+    try:
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available,
+        )
+    except ImportError:  # older Ray: no token authentication
+        return
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
 def cluster_cpus() -> int:
@@ -137,20 +151,26 @@ class RayWorker(WorkerHandle):
         return value
 
     async def run_shard(self, shard: Shard) -> AsyncIterator[Batch]:
-        from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
+        from ray.exceptions import RayActorError, RayError
 
         if not self.alive:
             raise WorkerLost(f"{self.label} is gone")
         try:
-            async for ref in self.actor.run_shard.options(num_returns="streaming").remote(shard):
-                kind, value = await ref
+            await self.actor.start_shard.remote(shard)
+            while True:
+                kind, value = await self.actor.next_batch.remote(shard.shard_id)
+                if kind == "end":
+                    return
                 if kind == "error":
                     raise_error(value, self.label)
                 yield value
-        except (RayActorError, ActorDiedError, ActorUnavailableError) as exc:
+        except RayActorError as exc:  # the actor's process or node died (ActorDiedError, ActorUnavailableError)
             self.alive = False
             detail = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
             raise WorkerLost(f"{self.label}: {detail}") from None
+        except RayError as exc:
+            raise DistributedError(f"{self.label} failed: {type(exc).__name__}: {str(exc).splitlines()[0]}",
+                                   fix="see the Ray worker logs (/tmp/ray/session_latest/logs)") from None
 
     async def close(self) -> WorkerReport | None:
         return await self.actor.close.remote() if self.alive else None
