@@ -194,3 +194,5 @@ def test_gage_ray_up_serves_a_run_and_stops(cluster, tmp_path):
     assert code in (0, 130)
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0  # the cluster is gone
+    current = Path("/tmp/ray/ray_current_cluster")
+    assert not (current.exists() and current.read_text().strip().endswith(f":{port}"))

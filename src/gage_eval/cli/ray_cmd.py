@@ -74,6 +74,23 @@ def up(
                 proc.wait(60)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        _forget_address(port)
+
+
+def _forget_address(port: int) -> None:
+    """A stopped cluster's address left in Ray's "current cluster" file would send a later `ray.init()` or
+    `--ray-address auto` to a dead port; `ray stop` removes it, a signalled `ray start --block` does not."""
+    try:
+        from ray._common.utils import get_ray_address_file
+    except ImportError:
+        return
+    path = get_ray_address_file(None)
+    try:
+        with open(path) as fh:
+            if fh.read().strip().endswith(f":{port}"):
+                os.remove(path)
+    except OSError:
+        pass
 
 
 def register(app: typer.Typer) -> None:
