@@ -138,13 +138,16 @@ class DistributedLoop:
     def _on_batch(self, shard: Shard, batch: Batch) -> None:
         for event, payload, sample_id in batch.events:
             self.trace.emit(event, payload, sample_id)
+        fresh = []
         for record in batch.records:
             if record.seq in shard.done:
                 continue
             shard.done.add(record.seq)
-            if not self._first_time(record.seq):
-                continue
-            self.writer.write_line(record.line)
+            if self._first_time(record.seq):
+                fresh.append(record)
+        if fresh:
+            self.writer.write_lines([record.line for record in fresh])
+        for record in fresh:
             self.completions.finished(record.sample_id, record.error, record.metrics)
 
     async def run(self) -> None:

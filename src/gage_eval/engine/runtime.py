@@ -50,8 +50,6 @@ from gage_eval.observability.prometheus import MetricsExporter
 from gage_eval.observability.trace import EventSink, EventTrace, FileSink
 from gage_eval.redact import redact
 from gage_eval.registry import registry
-from gage_eval.report.results_table import write_results_markdown
-from gage_eval.report.standalone import write_report
 from gage_eval.report.summary import (
     aggregate_samples,
     package_versions,
@@ -431,6 +429,10 @@ class Runtime:
             "summary_generators": body["generators"],
         }
         write_json_atomic(self.run_dir / "summary.json", summary)
+        # Imported here: the report's modules (jinja2, charts with numpy) cost start-up time a run does not need.
+        from gage_eval.report.results_table import write_results_markdown
+        from gage_eval.report.standalone import write_report
+
         for report in task_reports:
             self._task_sinks(report["task_id"], summary)
         try:

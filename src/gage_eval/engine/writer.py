@@ -27,16 +27,19 @@ class SamplesWriter:
         self.written = 0
 
     def write(self, record: dict[str, Any]) -> None:
-        self.write_line(encode_record(record))
+        self._append(encode_record(record), 1)
 
-    def write_line(self, line: bytes) -> None:
-        """A record already encoded by `encode_record` (a distributed worker encodes its own)."""
-        self._fh.write(line)
-        self.written += 1
+    def write_lines(self, lines: list[bytes]) -> None:
+        """Records encoded by `encode_record` elsewhere (a distributed worker's batch), in one write."""
+        self._append(b"".join(lines), len(lines))
+
+    def _append(self, data: bytes, count: int) -> None:
+        self._fh.write(data)
+        self.written += count
         if not self._buffered:
             self._fh.flush()
             return
-        self._pending += 1
+        self._pending += count
         now = time.monotonic()
         if self._pending >= self._threshold or now - self._last_flush > 0.5:
             self.flush()
