@@ -66,7 +66,7 @@ def pipeline(data: Path, url: str, *, concurrency: int = 16, distributed: dict[s
             "custom": {"steps": steps}, "metrics": metrics, "execution": execution}
 
 
-_TIMING_KEYS = {"wall_s", "samples_per_s", "new_samples", "resumed_samples", "concurrency"}
+_TIMING_KEYS = {"wall_s", "samples_per_s", "new_samples", "resumed_samples", "concurrency", "cpu_s"}
 
 
 def comparable(summary: dict[str, Any]) -> dict[str, Any]:

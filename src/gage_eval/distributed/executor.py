@@ -7,6 +7,7 @@ record is byte-for-byte what that run would write (timings aside). Nothing here 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -119,4 +120,4 @@ class ShardExecutor:
                 self.replay.close()
         cache = self.cache
         return WorkerReport({k: c.stats for k, c in self.callers.items()},
-                            cache.hits if cache else 0, cache.misses if cache else 0)
+                            cache.hits if cache else 0, cache.misses if cache else 0, time.process_time())

@@ -135,6 +135,11 @@ class WorkerPool:
         await asyncio.gather(*(w.kill() for w in self.workers), return_exceptions=True)
 
     @property
+    def workers_cpu_s(self) -> float:
+        """CPU seconds of the workers that reported at close (start-up included)."""
+        return sum(r.cpu_s for r in self._reports)
+
+    @property
     def cache_counts(self) -> tuple[int, int]:
         return sum(r.cache_hits for r in self._reports), sum(r.cache_misses for r in self._reports)
 

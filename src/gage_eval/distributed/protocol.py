@@ -82,6 +82,7 @@ class WorkerReport:
     backends: dict[str, Any]  # caller key -> RequestStats
     cache_hits: int = 0
     cache_misses: int = 0
+    cpu_s: float = 0.0  # the worker process's CPU time, start-up included
 
 
 # -- versions ----------------------------------------------------------------------------------------

@@ -335,7 +335,7 @@ class Runtime:
                                  self.cfg.observability.progress_interval_s)
         progress.start(stats)
         monitor = asyncio.ensure_future(self._monitor(loop, stats, progress, trace))
-        t0 = time.monotonic()
+        t0, cpu0 = time.monotonic(), time.process_time()
         try:
             await loop.run()
         finally:
@@ -350,6 +350,7 @@ class Runtime:
                   "new_samples": stats.done + stats.failed, "resumed_samples": stats.skipped,
                   "samples_per_s": (stats.done + stats.failed) / elapsed if elapsed > 0 else None,
                   "concurrency": plan.concurrency, "failure_policy": plan.failure_policy,
+                  "cpu_s": time.process_time() - cpu0,  # this process (a distributed run: the driver's share)
                   "aggregations": aggregations(plan)}
         trace.emit("task_end", {k: v for k, v in report.items() if k != "aggregations"})
         return report
@@ -421,7 +422,8 @@ class Runtime:
             "metrics": body["metrics"],
             "sample_count": body["sample_count"],
             "failures": body["failures"],
-            "timings": {"wall_s": wall_s, "tasks": {r["task_id"]: r["wall_s"] for r in task_reports}},
+            "timings": {"wall_s": wall_s, "tasks": {r["task_id"]: r["wall_s"] for r in task_reports},
+                        "cpu_s": time.process_time(), **self._worker_timings()},
             "runtime_health": {
                 "queue_depth": self.queue_gauge.summary(), "inflight": self.inflight_gauge.summary(),
                 "backends": {k: stats.as_dict() for k, stats in backend_stats.items()},
@@ -444,6 +446,10 @@ class Runtime:
         except Exception as exc:  # noqa: BLE001 - as above: results.md is a view of summary.json
             log.warning("results.md not written: %s (regenerate with `gage report %s`)", exc, self.run_dir)
         return summary
+
+    def _worker_timings(self) -> dict[str, Any]:
+        pool = self.dist.pool if self.dist is not None else None
+        return {"workers_cpu_s": pool.workers_cpu_s} if pool is not None else {}
 
     def _task_sinks(self, task_id: str, summary: dict[str, Any]) -> None:
         task = next((t for t in self.cfg.tasks if t.task_id == task_id), None)
