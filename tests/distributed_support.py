@@ -140,3 +140,56 @@ def check_records(run_dir: Path, n: int = N_SAMPLES) -> None:
     seqs = [r["seq"] for r in recs]
     assert len(recs) == n, f"{len(recs)} records for {n} samples"
     assert sorted(seqs) == list(range(n))
+
+
+def kill_a_worker_mid_run(env: dict[str, Any], tmp: Path, *flags: str) -> tuple[Path, int]:
+    """`gage run ... flags` with two workers; SIGKILL one once 300 samples are on disk; the run must still
+    finish with every sample once and the single-node summary. Returns (run dir, the killed pid)."""
+    srv = env["srv"]
+    before = dict(srv.prompt_counts)
+    cfg = write_config(tmp / "cfg.yaml", pipeline(env["data"], srv.base_url, concurrency=8))
+    proc = start_cli(cfg, tmp, "kw", "--workers", "2", *flags)
+    run_dir = tmp / "kw"
+    try:
+        started = wait_for(lambda: len(events(run_dir, "worker_started")) == 2 and events(run_dir, "worker_started"),
+                           what="both workers")
+        wait_for(lambda: line_count(run_dir / "samples.jsonl") >= 300, what="300 samples")
+        victim = started[1]["payload"]["pid"]
+        kill(victim)
+        assert proc.wait(240) == 0, (tmp / "kw.cli.log").read_text()[-3000:]
+    finally:
+        proc.kill()
+    lost = events(run_dir, "worker_lost")
+    assert [e["payload"]["pid"] for e in lost] == [victim]
+    assert sum(e["payload"]["samples"] for e in events(run_dir, "shard_requeued")) > 0  # it held samples
+    check_records(run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert comparable(summary) == comparable(env["baseline"].summary)
+    # Some prompts reached the server twice (redone after the kill), yet each sample is on disk once.
+    assert [p for p, n in srv.prompt_counts.items() if n - before.get(p, 0) >= 2 and "Rating" not in p]
+    return run_dir, victim
+
+
+def kill_the_driver_and_resume(env: dict[str, Any], tmp: Path, *flags: str) -> Path:
+    """SIGKILL the driver after 500 samples; its workers must go away; the same command resumes to the
+    single-node summary."""
+    cfg = write_config(tmp / "cfg.yaml", pipeline(env["data"], env["srv"].base_url, concurrency=8))
+    run_dir = tmp / "kd"
+    proc = start_cli(cfg, tmp, "kd", "--workers", "2", *flags)
+    try:
+        wait_for(lambda: line_count(run_dir / "samples.jsonl") >= 500, what="500 samples")
+        workers = [e["payload"]["pid"] for e in events(run_dir, "worker_started")]
+        kill(proc.pid)
+        proc.wait(10)
+    finally:
+        proc.kill()
+    done_before = line_count(run_dir / "samples.jsonl")
+    assert len(workers) == 2 and done_before < N_SAMPLES
+    wait_for(lambda: not any(alive(p) for p in workers), timeout_s=60, what="the dead driver's workers to end")
+    rerun = start_cli(cfg, tmp, "kd", "--workers", "2", *flags)
+    assert rerun.wait(240) == 0, (tmp / "kd.cli.log").read_text()[-3000:]
+    check_records(run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert comparable(summary) == comparable(env["baseline"].summary)
+    assert summary["tasks"][0]["resumed_samples"] >= done_before - 30  # failed ones are retried on resume
+    return run_dir

@@ -3,7 +3,6 @@ single-node run, a killed actor process or a SIGKILLed driver loses and duplicat
 tasks, and clear errors for an unreachable address and for workers without (the same) gage-eval."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -50,49 +49,14 @@ def test_ray_workers_give_the_single_node_summary(cluster):
 
 
 def test_killed_ray_worker_loses_and_duplicates_nothing(cluster, tmp_path):
-    srv = cluster["srv"]
-    before = dict(srv.prompt_counts)
-    cfg = ds.write_config(tmp_path / "cfg.yaml", ds.pipeline(cluster["data"], srv.base_url, concurrency=8))
-    proc = ds.start_cli(cfg, tmp_path, "rk", "--workers", "2", "--ray-address", cluster["address"])
-    run_dir = tmp_path / "rk"
-    try:
-        started = ds.wait_for(lambda: len(ds.events(run_dir, "worker_started")) == 2 and
-                              ds.events(run_dir, "worker_started"), what="both Ray workers")
-        ds.wait_for(lambda: ds.line_count(run_dir / "samples.jsonl") >= 300, what="300 samples")
-        victim = started[1]["payload"]["pid"]
-        ds.kill(victim)
-        assert proc.wait(240) == 0, (tmp_path / "rk.cli.log").read_text()[-3000:]
-    finally:
-        proc.kill()
-    lost = ds.events(run_dir, "worker_lost")
-    assert [e["payload"]["pid"] for e in lost] == [victim]
-    assert sum(e["payload"]["samples"] for e in ds.events(run_dir, "shard_requeued")) > 0
-    ds.check_records(run_dir)
-    summary = json.loads((run_dir / "summary.json").read_text())
-    assert ds.comparable(summary) == ds.comparable(cluster["baseline"].summary)
-    assert [p for p, n in srv.prompt_counts.items() if n - before.get(p, 0) >= 2 and "Rating" not in p]
+    """SIGKILL one actor's process mid-run: Ray reports the actor dead, its samples are redone elsewhere."""
+    run_dir, _ = ds.kill_a_worker_mid_run(cluster, tmp_path, "--ray-address", cluster["address"])
+    assert len(ds.events(run_dir, "worker_replaced")) == 1
 
 
 def test_sigkilled_ray_driver_resumes_to_the_same_summary(cluster, tmp_path):
-    cfg = ds.write_config(tmp_path / "cfg.yaml", ds.pipeline(cluster["data"], cluster["srv"].base_url, concurrency=8))
-    run_dir = tmp_path / "rd"
-    args = ("--workers", "2", "--ray-address", cluster["address"])
-    proc = ds.start_cli(cfg, tmp_path, "rd", *args)
-    try:
-        ds.wait_for(lambda: ds.line_count(run_dir / "samples.jsonl") >= 500, what="500 samples")
-        actors = [e["payload"]["pid"] for e in ds.events(run_dir, "worker_started")]
-        ds.kill(proc.pid)
-        proc.wait(10)
-    finally:
-        proc.kill()
-    assert ds.line_count(run_dir / "samples.jsonl") < ds.N_SAMPLES
-    # Ray ends the actors of a dead driver (they are owned by its job).
-    ds.wait_for(lambda: not any(ds.alive(p) for p in actors), timeout_s=60, what="the dead driver's actors to end")
-    rerun = ds.start_cli(cfg, tmp_path, "rd", *args)
-    assert rerun.wait(240) == 0, (tmp_path / "rd.cli.log").read_text()[-3000:]
-    ds.check_records(run_dir)
-    summary = json.loads((run_dir / "summary.json").read_text())
-    assert ds.comparable(summary) == ds.comparable(cluster["baseline"].summary)
+    """Ray ends the actors of a dead driver (they belong to its job); the rerun resumes."""
+    ds.kill_the_driver_and_resume(cluster, tmp_path, "--ray-address", cluster["address"])
 
 
 class PidMetric(SimpleMetric):
