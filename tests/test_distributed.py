@@ -2,6 +2,7 @@
 nothing lost or duplicated when a worker or the driver is killed, load spread by work stealing."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -88,6 +89,51 @@ def test_equal_replicas_share_the_load(env, tmp_path):
         gage_eval.run(cfg, output_dir=tmp_path, run_id="eq", progress="off")
         assert a.requests + b.requests == 400
         assert min(a.requests, b.requests) > 100
+
+
+def test_two_tasks_cache_and_sample_events(env, tmp_path):
+    """Multi-task runs, the response cache and per-sample events work through workers as on one node."""
+    data = ds.write_dataset(tmp_path / "small.jsonl", 300)
+    cfg = ds.pipeline(data, env["srv"].base_url, judge=False)
+    cfg["tasks"] = [{"task_id": "first", "dataset_id": "d"},
+                    {"task_id": "second", "dataset_id": "d", "metric_overrides": ["em_total"]}]
+    single = gage_eval.run(cfg, output_dir=tmp_path, run_id="single", progress="off")
+    cfg["execution"]["distributed"] = {"workers": 2}
+    first = gage_eval.run(cfg, output_dir=tmp_path, run_id="dist", progress="off", use_cache=True,
+                          sample_events=True)
+    assert ds.comparable(first.summary) == ds.comparable(single.summary)
+    assert [t["task_id"] for t in first.summary["tasks"]] == ["first", "second"]
+    done = ds.events(first.run_dir, "sample_done")
+    assert len(done) == first.summary["sample_count"] - first.summary["failures"]["total"] == 600 - 8
+    assert all("exact_match" in e["payload"]["metrics"] for e in done if e["payload"]["task_id"] == "first")
+    requests = env["srv"].requests
+    again = gage_eval.run(cfg, output_dir=tmp_path, run_id="cached", progress="off", use_cache=True)
+    assert ds.comparable(again.summary) == ds.comparable(single.summary)
+    assert again.summary["runtime_health"]["response_cache"]["hits"] == 600 - 8
+    assert env["srv"].requests - requests == 8  # only the failed samples (never cached) were asked again
+
+
+def test_fail_fast_stops_the_workers(env, tmp_path):
+    cfg = ds.pipeline(env["data"], env["srv"].base_url, judge=False, distributed={"workers": 2})
+    result = gage_eval.run(cfg, output_dir=tmp_path, run_id="ff", progress="off", failure_policy="fail_fast")
+    assert result.status == "failed" and result.summary["run"]["error"]["type"] == "FailFast"
+    assert result.summary["sample_count"] < ds.N_SAMPLES
+
+
+def test_sigterm_stops_driver_and_workers(env, tmp_path):
+    cfg = ds.write_config(tmp_path / "cfg.yaml", ds.pipeline(env["data"], env["srv"].base_url, concurrency=4))
+    run_dir = tmp_path / "st"
+    proc = ds.start_cli(cfg, tmp_path, "st", "--workers", "2")
+    try:
+        ds.wait_for(lambda: ds.line_count(run_dir / "samples.jsonl") >= 200, what="200 samples")
+        workers = [e["payload"]["pid"] for e in ds.events(run_dir, "worker_started")]
+        proc.terminate()
+        assert proc.wait(60) == 130
+    finally:
+        proc.kill()
+    assert not any(ds.alive(p) for p in workers)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["run"]["status"] == "interrupted"
 
 
 # -- bad input: clear errors before any sample is sent -------------------------------------------------
