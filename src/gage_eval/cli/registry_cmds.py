@@ -14,9 +14,9 @@ from gage_eval.registry import registry
 def benchmark_table() -> Any:
     """Builtin benchmarks and the project's own (./gage_benchmarks): name, versions, dataset source, scoring
     (from each latest template)."""
-    from gage_eval.config.metric_forms import normalize_metric_entry
     from rich.table import Table  # rich only for the commands that print tables, not every `gage` start
 
+    from gage_eval.config.metric_forms import normalize_metric_entry
     from gage_eval.config.templates import is_benchmark_template, is_project_template
 
     table = Table(show_lines=False, expand=False)
