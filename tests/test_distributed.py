@@ -113,6 +113,20 @@ def test_two_tasks_cache_and_sample_events(env, tmp_path):
     assert env["srv"].requests - requests == 8  # only the failed samples (never cached) were asked again
 
 
+def test_replayed_answers_through_workers(env, tmp_path):
+    """`replay:` (answers from an earlier run) works on workers as on one node: no inference request is sent."""
+    from gage_eval.config.phases import evaluate_with_replay
+
+    data = ds.write_dataset(tmp_path / "small.jsonl", 200)
+    gen = gage_eval.run(ds.pipeline(data, env["srv"].base_url, judge=False), output_dir=tmp_path, run_id="gen",
+                        progress="off")
+    cfg = evaluate_with_replay(ds.pipeline(data, "http://127.0.0.1:1/v1", judge=False), str(gen.run_dir))
+    single = gage_eval.run(cfg, output_dir=tmp_path, run_id="single", progress="off", preflight=False)
+    spread = gage_eval.run(cfg, output_dir=tmp_path, run_id="spread", progress="off", preflight=False, workers=2)
+    assert ds.comparable(spread.summary) == ds.comparable(single.summary)
+    assert spread.summary["metrics"]["exact_match"]["value"] == gen.summary["metrics"]["exact_match"]["value"]
+
+
 def test_fail_fast_stops_the_workers(env, tmp_path):
     cfg = ds.pipeline(env["data"], env["srv"].base_url, judge=False, distributed={"workers": 2})
     result = gage_eval.run(cfg, output_dir=tmp_path, run_id="ff", progress="off", failure_policy="fail_fast")
