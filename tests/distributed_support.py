@@ -95,9 +95,10 @@ def write_config(path: Path, cfg: dict[str, Any]) -> Path:
     return path
 
 
-def start_cli(config: Path, out: Path, run_id: str, *extra: str) -> subprocess.Popen:
-    """`gage run` in its own process (so the tests can SIGKILL it), output in out/<run_id>.log."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
+def start_cli(config: Path, out: Path, run_id: str, *extra: str, pythonpath: Path | None = None) -> subprocess.Popen:
+    """`gage run` in its own process (so the tests can SIGKILL it), output in out/<run_id>.cli.log."""
+    paths = [str(pythonpath)] if pythonpath else []
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths + [str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
     log = (out / f"{run_id}.cli.log").open("ab")
     return subprocess.Popen([sys.executable, "-m", "gage_eval", "run", str(config), "--output-dir", str(out),
                              "--run-id", run_id, "--progress", "off", *extra],
@@ -193,3 +194,17 @@ def kill_the_driver_and_resume(env: dict[str, Any], tmp: Path, *flags: str) -> P
     assert comparable(summary) == comparable(env["baseline"].summary)
     assert summary["tasks"][0]["resumed_samples"] >= done_before - 30  # failed ones are retried on resume
     return run_dir
+
+
+def module_hiding_hook(folder: Path, module: str) -> Path:
+    """A folder whose sitecustomize makes `module` unimportable (as in a Python without that package);
+    put it on PYTHONPATH."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class _Hide:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name == {module!r} or name.startswith({module + '.'!r}):\n"
+        "            raise ModuleNotFoundError(f\"No module named '{name}'\", name=name)\n"
+        "sys.meta_path.insert(0, _Hide())\n")
+    return folder

@@ -167,11 +167,29 @@ def test_bad_distribution_settings(env, tmp_path):
     assert err.path == "--workers" and "at least 3" in err.fix
     err = _config_error(ds.pipeline(data, url, distributed={"scoring_only": True, "workers": 2}), tmp_path)
     assert err.path == "execution.distributed.scoring_only" and "--ray-address" in err.fix
+    err = _config_error(ds.pipeline(data, url, distributed={"scoring_only": True, "ray_address": "local"}), tmp_path,
+                        workers=2)
+    assert err.path == "--workers" and "scoring_only" in err.fix
     err = _config_error(ds.pipeline(data, url, distributed={"runtime_env": {"pip": ["x"]}, "workers": 2}), tmp_path)
     assert err.path == "execution.distributed.runtime_env"
     with pytest.raises(ConfigError) as info:
         gage_eval.run(ds.pipeline(data, url), output_dir=tmp_path, run_id="bad", workers=0)
     assert "workers" in info.value.render()
+
+
+def test_ray_options_without_ray_installed(env, tmp_path):
+    """--ray-address in a Python without Ray: a config error with the install command, before any sample."""
+    hook = ds.module_hiding_hook(tmp_path / "no_ray", "ray")
+    cfg = ds.write_config(tmp_path / "cfg.yaml", ds.pipeline(env["data"], env["srv"].base_url))
+    requests = env["srv"].requests
+    proc = ds.start_cli(cfg, tmp_path, "nr", "--ray-address", "local", pythonpath=hook)
+    assert proc.wait(60) == 2
+    out = (tmp_path / "nr.cli.log").read_text()
+    assert "--ray-address: Ray is not installed" in out and "pip install 'gage-eval[ray]'" in out
+    assert env["srv"].requests == requests
+    proc = ds.start_cli(cfg, tmp_path, "na", "--ray-address", "ray://nohost")
+    assert proc.wait(60) == 2
+    assert "'ray://nohost' is not a Ray address" in (tmp_path / "na.cli.log").read_text()
 
 
 def test_worker_side_errors_name_the_worker(env, tmp_path):

@@ -115,15 +115,7 @@ def _run_with_worker_path(cluster, tmp_path, pythonpath: Path) -> str:
 
 def test_worker_without_gage_is_refused(cluster, tmp_path):
     """The workers' Python cannot import gage_eval (a site hook hides it, as on a node without the package)."""
-    hook = tmp_path / "no_gage"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(
-        "import sys\n"
-        "class _Hide:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'gage_eval' or name.startswith('gage_eval.'):\n"
-        "            raise ModuleNotFoundError(f\"No module named '{name}'\", name=name)\n"
-        "sys.meta_path.insert(0, _Hide())\n")
+    hook = ds.module_hiding_hook(tmp_path / "no_gage", "gage_eval")
     message = _run_with_worker_path(cluster, tmp_path, hook)
     assert "cannot import gage_eval" in message and "pip install" in message
 

@@ -58,6 +58,10 @@ def resolve(cfg: PipelineConfig, settings: RunSettings) -> DistributedOptions | 
                           path=f"{_SPEC}.scoring_only",
                           fix="add --ray-address local (or auto, ray://HOST:10001), or drop scoring_only to run "
                               "whole samples on --workers processes")
+    if spec.scoring_only and workers is not None:
+        raise ConfigError("with scoring_only the samples run here and only metrics go to Ray: there are no workers",
+                          path="--workers" if settings.workers else f"{_SPEC}.workers",
+                          fix="drop the worker count, or drop scoring_only to run whole samples on workers")
     if spec.scoring_only and spec.endpoints:
         raise ConfigError("endpoint pools are dealt to workers, but with scoring_only the samples run here",
                           path=f"{_SPEC}.endpoints", fix="drop scoring_only, or drop the endpoints")

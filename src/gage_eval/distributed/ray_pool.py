@@ -145,7 +145,13 @@ class RayWorker(WorkerHandle):
             raise startup_error(exc, self.index) from None
 
     async def setup(self, setup: WorkerSetup) -> list[str]:
-        kind, value = await self.actor.setup.remote(setup)
+        from ray.exceptions import RayError
+
+        try:
+            kind, value = await self.actor.setup.remote(setup)
+        except RayError as exc:
+            self.alive = False
+            raise startup_error(exc, self.index) from None
         if kind == "error":
             raise_error(value, self.label)
         return value
