@@ -127,6 +127,21 @@ def test_replayed_answers_through_workers(env, tmp_path):
     assert spread.summary["metrics"]["exact_match"]["value"] == gen.summary["metrics"]["exact_match"]["value"]
 
 
+def test_api_key_reaches_workers_and_no_file(tmp_path, monkeypatch):
+    """The key (api_key_env, read at the edge) travels to the workers in their setup message, never to disk."""
+    key = "sk-distributed-secret-4711"
+    monkeypatch.setenv("DIST_TEST_KEY", key)
+    data = ds.write_dataset(tmp_path / "small.jsonl", 60)
+    with ds.server(require_api_key=key) as srv:
+        cfg = ds.pipeline(data, srv.base_url, judge=False, distributed={"workers": 2})
+        cfg["backends"][0]["config"]["api_key_env"] = "DIST_TEST_KEY"
+        result = gage_eval.run(cfg, output_dir=tmp_path, run_id="key", progress="off")
+    assert result.summary["sample_count"] == 60 and result.summary["failures"]["classes"][0]["reason"] == "HTTP 400"
+    assert srv.status_counts[401] == 0
+    for path in result.run_dir.rglob("*"):
+        assert not path.is_file() or key.encode() not in path.read_bytes(), path
+
+
 def test_fail_fast_stops_the_workers(env, tmp_path):
     cfg = ds.pipeline(env["data"], env["srv"].base_url, judge=False, distributed={"workers": 2})
     result = gage_eval.run(cfg, output_dir=tmp_path, run_id="ff", progress="off", failure_policy="fail_fast")
