@@ -3,8 +3,10 @@ single-node run, a killed actor process or a SIGKILLed driver loses and duplicat
 tasks, and clear errors for an unreachable address and for workers without (the same) gage-eval."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -25,8 +27,10 @@ def cluster(tmp_path_factory):
     """A local Ray cluster owned by this test process; other processes join it by its GCS address."""
     tmp = tmp_path_factory.mktemp("ray")
     started = not ray.is_initialized()
+    sigterm = signal.getsignal(signal.SIGTERM)
     if started:
         ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+        signal.signal(signal.SIGTERM, sigterm)  # ray.init's exit-on-SIGTERM handler must not outlive this module
     data = ds.write_dataset(tmp / "data.jsonl")
     with ds.server(latency_ms=2) as srv:
         base = gage_eval.run(ds.pipeline(data, srv.base_url), output_dir=tmp / "runs", run_id="single",
@@ -57,6 +61,21 @@ def test_killed_ray_worker_loses_and_duplicates_nothing(cluster, tmp_path):
 def test_sigkilled_ray_driver_resumes_to_the_same_summary(cluster, tmp_path):
     """Ray ends the actors of a dead driver (they belong to its job); the rerun resumes."""
     ds.kill_the_driver_and_resume(cluster, tmp_path, "--ray-address", cluster["address"])
+
+
+def test_sigterm_interrupts_a_ray_run(cluster, tmp_path):
+    """SIGTERM stops a Ray run like any run (ray.init's own exit-on-SIGTERM handler is not left in place)."""
+    cfg = ds.write_config(tmp_path / "cfg.yaml", ds.pipeline(cluster["data"], cluster["srv"].base_url, concurrency=4))
+    run_dir = tmp_path / "st"
+    proc = ds.start_cli(cfg, tmp_path, "st", "--workers", "2", "--ray-address", cluster["address"])
+    try:
+        ds.wait_for(lambda: ds.line_count(run_dir / "samples.jsonl") >= 200, what="200 samples")
+        proc.terminate()
+        assert proc.wait(60) == 130, (tmp_path / "st.cli.log").read_text()[-3000:]
+    finally:
+        proc.kill()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["run"]["status"] == "interrupted" and 200 <= summary["sample_count"] < ds.N_SAMPLES
 
 
 class PidMetric(SimpleMetric):

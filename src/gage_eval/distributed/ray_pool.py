@@ -7,10 +7,13 @@ worker's environment (gage-eval importable, same versions) through the protocol'
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import socket
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,11 +64,32 @@ def _unreachable(host: str, port: int, timeout_s: float = 3.0) -> str | None:
         return exc.strerror or str(exc)
 
 
+@contextlib.contextmanager
+def _keep_signal_handlers() -> Iterator[None]:
+    """ray.init installs a SIGTERM handler that exits the process; the run's own handlers (engine/stop.py) must
+    stay, so that SIGTERM stops a distributed run like any other: samples kept, status interrupted, exit 130."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            if handler is not None and signal.getsignal(sig) is not handler:
+                signal.signal(sig, handler)
+
+
 def connect(address: str, workers: int | None, where: str) -> bool:
     """Connect this process to Ray (or start a local cluster); True when this call started the connection."""
     ray = import_ray(where)
     if ray.is_initialized():  # a notebook or test already connected: use that cluster
         return False
+    with _keep_signal_handlers():
+        return _init(ray, address, workers, where)
+
+
+def _init(ray: Any, address: str, workers: int | None, where: str) -> bool:
     options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING,
                                "include_dashboard": False}
     if address == "local":
