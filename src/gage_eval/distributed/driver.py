@@ -42,7 +42,9 @@ class DistributedRun:
     def _connect_ray(self) -> None:
         from gage_eval.distributed import ray_pool
 
-        self._ray_connected = ray_pool.connect(self.opts.ray_address, self.opts.workers, self._where)  # type: ignore[arg-type]
+        address = self.opts.ray_address
+        assert address is not None
+        self._ray_connected = ray_pool.connect(address, self.opts.workers, self._where)
 
     def spread_scoring(self, plans: list[Any]) -> None:
         from gage_eval.distributed.ray_scoring import spread_metrics
