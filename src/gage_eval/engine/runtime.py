@@ -302,7 +302,7 @@ class Runtime:
                         resume: Any) -> dict[str, Any]:
         remote = self.dist is not None and self.dist.runs_samples
         chain = None if remote else StepChain(plan.steps, adapters, plan.metrics, plan.failure_policy, trace,
-                                                        self.replay)
+                                              self.replay)
         # With params.limit_per (e.g. MMLU's --limit per subject) the total is not known before the data is read.
         # So is a fractional limit's (a share of a dataset whose size is known once it is read).
         per_group = plan.dataset.params.get("limit_per") is not None or isinstance(plan.max_samples, float)
