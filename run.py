@@ -29,6 +29,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-failure-rate", type=float, help="failed-sample fraction above which the exit code is 3")
     p.add_argument("--no-preflight", dest="preflight", action="store_false", default=None,
                    help="do not check HTTP backends before the first sample")
+    p.add_argument("--workers", type=int, help="distributed run: worker processes (or Ray actors)")
+    p.add_argument("--ray-address", help="run on Ray: local | auto | ray://HOST:10001 | HOST:6379")
     p.add_argument("--distill", action="store_true", help="freeze --config into a BuiltinTemplate")
     p.add_argument("--builtin-name", help="template name for --distill")
     p.add_argument("--init", metavar="TEMPLATE", help="write a config from a builtin template")
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         from gage_eval.cli.run_cmd import execute_run
         flags = {k: getattr(args, k) for k in ("dataset_id", "gpus", "cpus", "concurrency", "max_samples",
                                                 "output_dir", "run_id", "model_path", "use_cache",
-                                                "max_failure_rate", "preflight")}
+                                                "max_failure_rate", "preflight", "workers", "ray_address")}
         return exit_code_for(execute_run(args.config, flags))
     except GageError as exc:
         return report_error(exc)

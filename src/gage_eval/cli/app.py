@@ -17,8 +17,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 def _register() -> None:
     if app.registered_commands:  # idempotent: main() may be called more than once in a process (tests, API)
         return
-    from gage_eval.cli import (arena_cmd, config_cmds, eval_cmd, perf_cmd, registry_cmds, run_cmd, serve_cmd,
-                               support_cmd, swebench_cmd, sweep_cmd, triage_cmd, view_cmds)
+    from gage_eval.cli import (arena_cmd, config_cmds, eval_cmd, perf_cmd, ray_cmd, registry_cmds, run_cmd,
+                               serve_cmd, support_cmd, swebench_cmd, sweep_cmd, triage_cmd, view_cmds)
 
     run_cmd.register(app)
     eval_cmd.register(app)
@@ -32,6 +32,7 @@ def _register() -> None:
     swebench_cmd.register(app)
     support_cmd.register(app)
     triage_cmd.register(app)
+    ray_cmd.register(app)
 
 
 def report_error(exc: GageError) -> int:

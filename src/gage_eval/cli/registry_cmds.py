@@ -2,20 +2,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 import yaml
-from rich.console import Console
-from rich.table import Table
 
 from gage_eval.config.templates import available_templates
 from gage_eval.registry import registry
 
 
-def benchmark_table() -> Table:
+def benchmark_table() -> Any:
     """Builtin benchmarks and the project's own (./gage_benchmarks): name, versions, dataset source, scoring
     (from each latest template)."""
+    from rich.table import Table  # rich only for the commands that print tables, not every `gage` start
+
     from gage_eval.config.metric_forms import normalize_metric_entry
     from gage_eval.config.templates import is_benchmark_template, is_project_template
 
@@ -57,6 +57,9 @@ def register(app: typer.Typer) -> None:
     def list_assets(kind: Optional[str] = typer.Argument(None, help="registry kind, 'templates' or 'benchmarks'")
                     ) -> None:
         """List registered assets (backends, metrics, roles, ...), builtin templates and benchmarks."""
+        from rich.console import Console
+        from rich.table import Table
+
         if kind == "benchmarks":
             Console().print(benchmark_table())
             return

@@ -16,6 +16,9 @@ MAX_FAILURE_RATE_HELP = ("fraction of failed samples (0-1) above which a finishe
 NO_PREFLIGHT_HELP = "do not check HTTP backends (connect, /v1/models) before the first sample"
 ONLY_SAMPLES_HELP = ("rerun only the sample ids listed in FILE (what `gage triage RUN_DIR` writes, or one id per line), "
                      "into this run's --run-id; summary.json links the source run")
+WORKERS_HELP = ("distributed run: N worker processes on this machine (or N Ray actors with --ray-address), "
+                "each running --concurrency samples at a time; the driver alone writes the run directory")
+RAY_ADDRESS_HELP = "run the samples on Ray: local (a cluster for this run) | auto | ray://HOST:10001 | HOST:6379"
 
 if TYPE_CHECKING:
     from gage_eval.engine.runtime import RunResult
@@ -105,6 +108,8 @@ def register(app: typer.Typer) -> None:
                                                    "(inference steps) from this earlier run directory instead of "
                                                    "calling the model; judges and metrics run as usual"),
         only_samples: Optional[Path] = typer.Option(None, "--only-samples", help=ONLY_SAMPLES_HELP),
+        workers: Optional[int] = typer.Option(None, "--workers", help=WORKERS_HELP),
+        ray_address: Optional[str] = typer.Option(None, "--ray-address", help=RAY_ADDRESS_HELP),
     ) -> None:
         """Run an evaluation and write events.jsonl, samples.jsonl and summary.json."""
         result = execute_run(config, {
@@ -114,5 +119,5 @@ def register(app: typer.Typer) -> None:
             "gpus": gpus, "cpus": cpus, "model_path": model_path, "sample_events": sample_events or None,
             "metrics_port": metrics_port, "max_failure_rate": max_failure_rate,
             "preflight": False if no_preflight else None, "replay_from": replay_from,
-            "only_samples": only_samples})
+            "only_samples": only_samples, "workers": workers, "ray_address": ray_address})
         raise typer.Exit(exit_code_for(result))

@@ -189,11 +189,34 @@ class ExecutionSpec(Strict):
     failure_policy: FailurePolicy | None = None
 
 
+class DistributedSpec(Strict):
+    """How a run is spread over workers (gage_eval.distributed): plain processes on this machine (`workers`
+    alone) or Ray actors (`ray_address`). The driver alone writes the run directory."""
+
+    ray_address: str | None = None  # local | auto | ray://HOST:10001 | HOST:6379 (a cluster's GCS)
+    workers: int | None = Field(default=None, ge=1)  # each runs the task's `concurrency` samples at a time
+    shard_size: int | None = Field(default=None, ge=1)  # samples per shard; default: the task's concurrency
+    # backend_id (or the adapter_id of an inline backend) -> base URLs; worker i uses urls[i % len(urls)]
+    endpoints: dict[str, list[str]] = Field(default_factory=dict)
+    scoring_only: bool = False  # samples run here; only metrics go out as Ray tasks (needs ray_address)
+    runtime_env: dict[str, Any] | None = None  # Ray runtime_env of the worker actors (pip, env_vars, ...)
+    max_worker_restarts: int | None = Field(default=None, ge=0)  # lost workers replaced; default: `workers`
+
+    @field_validator("endpoints")
+    @classmethod
+    def _non_empty_pools(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for key, urls in value.items():
+            if not urls:
+                raise _invalid(f"endpoints.{key} is an empty list", "give at least one base URL, or drop the key")
+        return value
+
+
 class RunExecutionSpec(ExecutionSpec):
     """Run-wide execution settings: the scheduling knobs plus how the run checks and judges itself."""
 
     preflight: bool | None = None  # check every HTTP backend before the first sample (default on)
     max_failure_rate: float | None = Field(default=None, ge=0, le=1)  # above it a partial failure exits non-zero
+    distributed: DistributedSpec | None = None
 
 
 class TaskSpec(ExecutionSpec):

@@ -81,6 +81,12 @@ def resolve_references(cfg: PipelineConfig, file: str | None = None) -> Pipeline
         for j, step in enumerate(steps):
             _ref(step.adapter_id, adapters, "adapter_id", f"{base}[{j}].adapter_id", file)
 
+    dist = cfg.execution.distributed
+    for key in dist.endpoints if dist else ():
+        inline = {a.adapter_id for a in cfg.role_adapters if a.backend is not None}
+        _ref(key, {**backends, **dict.fromkeys(inline, 0)}, "backend_id",
+             f"execution.distributed.endpoints.{key}", file)
+
     implicit = not cfg.custom.steps
     if implicit:
         cfg.custom.steps = [StepSpec(step="inference"), StepSpec(step="auto_eval")]  # the builtin flow

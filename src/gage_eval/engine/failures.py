@@ -47,6 +47,7 @@ class FailureClass:
     first_sample: str | None = None
     step: str | None = None
     fix: str | None = None
+    first_seq: float = float("inf")  # the example is the earliest sample in dataset order, not in finishing order
 
     def as_dict(self) -> dict[str, Any]:
         return {"reason": self.reason, "count": self.count, "first_message": self.first_message,
@@ -64,9 +65,13 @@ class FailureTally:
         reason = str(err.get("reason") or err.get("type") or "unknown")
         entry = self.classes.get(reason)
         if entry is None:
-            entry = self.classes[reason] = FailureClass(
-                reason, first_message=str(err.get("message") or "")[:500], first_sample=record.get("sample_id"),
-                step=err.get("step"), fix=err.get("fix") or _GENERIC_FIX.get(reason))
+            entry = self.classes[reason] = FailureClass(reason)
+        seq = record.get("seq")
+        seq = float(seq) if isinstance(seq, int) else float("inf")
+        if entry.count == 0 or seq < entry.first_seq:
+            # Concurrent (or distributed) workers finish in any order; the earliest sample keeps the summary stable.
+            entry.first_message, entry.first_sample = str(err.get("message") or "")[:500], record.get("sample_id")
+            entry.step, entry.fix, entry.first_seq = err.get("step"), err.get("fix") or _GENERIC_FIX.get(reason), seq
         entry.count += 1
 
     def merge(self, other: FailureTally) -> None:
@@ -78,7 +83,7 @@ class FailureTally:
                 mine.count += entry.count
 
     def as_list(self) -> list[dict[str, Any]]:
-        return [c.as_dict() for c in sorted(self.classes.values(), key=lambda c: -c.count)]
+        return [c.as_dict() for c in sorted(self.classes.values(), key=lambda c: (-c.count, c.first_seq))]
 
 
 def settle_status(status: str, error: dict[str, Any] | None, sample_count: int, failures: dict[str, Any],

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -33,7 +33,7 @@ from gage_eval.engine.failures import (
     INTERRUPTED,
     settle_status,
 )
-from gage_eval.engine.model_call import ModelCaller
+from gage_eval.engine.model_call import ModelCaller, RequestStats
 from gage_eval.engine.replay import ReplaySource
 from gage_eval.engine.preflight import preflight_backends
 from gage_eval.engine.response_cache import ResponseCache
@@ -50,8 +50,6 @@ from gage_eval.observability.prometheus import MetricsExporter
 from gage_eval.observability.trace import EventSink, EventTrace, FileSink
 from gage_eval.redact import redact
 from gage_eval.registry import registry
-from gage_eval.report.results_table import write_results_markdown
-from gage_eval.report.standalone import write_report
 from gage_eval.report.summary import (
     aggregate_samples,
     package_versions,
@@ -62,6 +60,9 @@ from gage_eval.roles.dock_roles import accepts_run_dir
 from gage_eval.run_paths import auto_run_id, check_run_id, ensure_writable_dir
 from gage_eval.serving.engine_hook import start_launched_servers
 from gage_eval.steps.chain import StepChain
+
+if TYPE_CHECKING:
+    from gage_eval.distributed.driver import DistributedRun
 
 log = logging.getLogger("gage_eval")
 
@@ -129,6 +130,18 @@ def _config_changes(run_dir: Path, cfg: PipelineConfig) -> str:
     return "changed: " + describe_changes(old, cfg.model_dump(mode="json", by_alias=True), _SCHEDULING_KEYS)
 
 
+def distributed_run(cfg: PipelineConfig, settings: RunSettings, run_dir: Path, trace: EventTrace
+                    ) -> DistributedRun | None:
+    """None for a single-node run; the distributed package is imported only when a run asks for it."""
+    if settings.workers is None and settings.ray_address is None and cfg.execution.distributed is None:
+        return None
+    from gage_eval.distributed import options
+    from gage_eval.distributed.driver import DistributedRun
+
+    opts = options.resolve(cfg, settings)
+    return DistributedRun(opts, cfg, settings, run_dir, trace) if opts is not None else None
+
+
 def _pick(*values: Any) -> Any:
     """The first value that is set: CLI flag, then config, then default."""
     return next(v for v in values if v is not None)
@@ -159,6 +172,7 @@ class Runtime:
         self.replay: ReplaySource | None = None
         self.selection: SampleSelection | None = load_selection(settings.only_samples) \
             if settings.only_samples else None
+        self.dist: DistributedRun | None = None
         self.queue_gauge = Gauge("queue_depth")
         self.inflight_gauge = Gauge("inflight")
 
@@ -211,22 +225,31 @@ class Runtime:
         status, error = COMPLETED, None
         servers = contextlib.AsyncExitStack()  # managed model servers (backends[].launch), stopped in `finally`
         self.replay = None
+        dist: DistributedRun | None = None
+        remote_stats: dict[str, Any] = {}
+        remote_cache = (0, 0)
         try:
+            dist = self.dist = distributed_run(cfg, settings, self.run_dir, trace)
             plans = plan_tasks(cfg, settings)
             if cfg.replay is not None:
                 self.replay = ReplaySource(cfg.replay, settings.base_dir)
                 servers.callback(self.replay.close)
                 trace.emit("replay", self.replay.describe())
             endpoints = await start_launched_servers(cfg, settings, self.run_dir / "logs", servers)
-            callers = self._callers = build_callers(cfg, settings, cache, endpoints)
-            if _pick(settings.preflight, cfg.execution.preflight, True):
-                self.preflight_warnings = await preflight_backends(callers, cache_on=cache is not None)
+            if dist is not None and dist.runs_samples:  # the workers build backends and run the pre-flight
+                self.preflight_warnings = await dist.start(endpoints)
+            else:
+                callers = self._callers = build_callers(cfg, settings, cache, endpoints)
+                if _pick(settings.preflight, cfg.execution.preflight, True):
+                    self.preflight_warnings = await preflight_backends(callers, cache_on=cache is not None)
+                pool_size = max(p.concurrency for p in plans)
+                adapters = build_adapters(cfg, RoleResources(callers, build_prompts(cfg), pool_size, self.run_dir,
+                                                             extra={"base_dir": settings.base_dir}))
+                if dist is not None:
+                    dist.spread_scoring(plans)
             if settings.metrics_port is not None:
                 self.exporter = MetricsExporter("127.0.0.1", settings.metrics_port, run_id=self.run_id).start()
                 log.info("Prometheus metrics on %s", self.exporter.url)
-            pool_size = max(p.concurrency for p in plans)
-            adapters = build_adapters(cfg, RoleResources(callers, build_prompts(cfg), pool_size, self.run_dir,
-                                                         extra={"base_dir": settings.base_dir}))
             for plan in plans:
                 task_reports.append(await self._run_task(plan, adapters, writer, trace, resume))
         except PreflightError as exc:  # the run stops before any sample; the CLI reports it from summary.json
@@ -249,6 +272,8 @@ class Runtime:
         finally:
             writer.close()
             try:
+                if dist is not None:
+                    remote_stats, remote_cache = await dist.finish(graceful=status == COMPLETED)
                 for adapter in adapters.values():
                     await adapter.aclose()
                 for caller in callers.values():
@@ -257,8 +282,12 @@ class Runtime:
                 await servers.aclose()
             if self.exporter is not None:
                 self.exporter.stop()
+            backend_stats = {k: c.stats for k, c in callers.items()} | remote_stats
+            cache_counts = (cache.hits, cache.misses) if cache else None
+            if dist is not None and dist.runs_samples and settings.use_cache:
+                cache_counts = remote_cache
             summary = self._write_summary(status, error, started, time.monotonic() - t0, digest, task_reports,
-                                          callers, cache)
+                                          backend_stats, cache_counts)
             run = summary["run"]
             status = run["status"]
             trace.emit("run_end", {"status": status, "error": run["error"], "sample_count": summary["sample_count"],
@@ -271,7 +300,9 @@ class Runtime:
 
     async def _run_task(self, plan: Any, adapters: dict[str, Any], writer: SamplesWriter, trace: EventTrace,
                         resume: Any) -> dict[str, Any]:
-        chain = StepChain(plan.steps, adapters, plan.metrics, plan.failure_policy, trace, self.replay)
+        remote = self.dist is not None and self.dist.runs_samples
+        chain = None if remote else StepChain(plan.steps, adapters, plan.metrics, plan.failure_policy, trace,
+                                              self.replay)
         # With params.limit_per (e.g. MMLU's --limit per subject) the total is not known before the data is read.
         # So is a fractional limit's (a share of a dataset whose size is known once it is read).
         per_group = plan.dataset.params.get("limit_per") is not None or isinstance(plan.max_samples, float)
@@ -292,15 +323,19 @@ class Runtime:
             limit = plan.max_samples if isinstance(plan.max_samples, int) else None
             return itertools.islice(chosen, limit)
 
-        loop = SampleLoop(plan.task_id, samples, chain, writer, trace, resume, limits, stats,
-                          sample_events=self.settings.sample_events)
+        loop: SampleLoop | Any
+        if remote:
+            loop = self.dist.loop(plan, samples, writer, resume, stats)  # type: ignore[union-attr]
+        else:
+            loop = SampleLoop(plan.task_id, samples, chain, writer, trace, resume, limits, stats,
+                              sample_events=self.settings.sample_events)
         trace.emit("task_start", {"task_id": plan.task_id, "dataset_id": plan.dataset.dataset_id,
                                   "concurrency": plan.concurrency, "already_done": resume.count(plan.task_id)})
         progress = make_progress(self.settings.progress or self.cfg.observability.progress,
                                  self.cfg.observability.progress_interval_s)
         progress.start(stats)
         monitor = asyncio.ensure_future(self._monitor(loop, stats, progress, trace))
-        t0 = time.monotonic()
+        t0, cpu0 = time.monotonic(), time.process_time()
         try:
             await loop.run()
         finally:
@@ -315,16 +350,17 @@ class Runtime:
                   "new_samples": stats.done + stats.failed, "resumed_samples": stats.skipped,
                   "samples_per_s": (stats.done + stats.failed) / elapsed if elapsed > 0 else None,
                   "concurrency": plan.concurrency, "failure_policy": plan.failure_policy,
+                  "cpu_s": time.process_time() - cpu0,  # this process (a distributed run: the driver's share)
                   "aggregations": aggregations(plan)}
         trace.emit("task_end", {k: v for k, v in report.items() if k != "aggregations"})
         return report
 
-    async def _monitor(self, loop: SampleLoop, stats: LoopStats, progress: Any, trace: EventTrace) -> None:
+    async def _monitor(self, loop: Any, stats: LoopStats, progress: Any, trace: EventTrace) -> None:
         tick = 0
         while True:
             await asyncio.sleep(0.1)
             tick += 1
-            stats.queue_depth = loop.queue.qsize()
+            stats.queue_depth = loop.queue_depth()
             self.queue_gauge.observe(stats.queue_depth)
             self.inflight_gauge.observe(stats.inflight)
             progress.update(stats)
@@ -336,8 +372,8 @@ class Runtime:
                                         "queue_depth": stats.queue_depth, "samples_per_s": stats.rate()})
 
     def _write_summary(self, status: str, error: Any, started: datetime, wall_s: float, digest: str,
-                       task_reports: list[dict[str, Any]], callers: dict[str, ModelCaller],
-                       cache: ResponseCache | None) -> dict[str, Any]:
+                       task_reports: list[dict[str, Any]], backend_stats: dict[str, RequestStats],
+                       cache_counts: tuple[int, int] | None) -> dict[str, Any]:
         generators = {}
         # Unparsed answers and judge costs are always reported: silently dropped verdicts are how scores go wrong.
         defaults = ["unparsed_answers"] + (["judge_usage"] if any("judge" in a.role_type
@@ -386,14 +422,19 @@ class Runtime:
             "metrics": body["metrics"],
             "sample_count": body["sample_count"],
             "failures": body["failures"],
-            "timings": {"wall_s": wall_s, "tasks": {r["task_id"]: r["wall_s"] for r in task_reports}},
+            "timings": {"wall_s": wall_s, "tasks": {r["task_id"]: r["wall_s"] for r in task_reports},
+                        "cpu_s": time.process_time(), **self._worker_timings()},
             "runtime_health": {
                 "queue_depth": self.queue_gauge.summary(), "inflight": self.inflight_gauge.summary(),
-                "backends": {k: c.stats.as_dict() for k, c in callers.items()},
-                "response_cache": {"hits": cache.hits, "misses": cache.misses} if cache else None},
+                "backends": {k: stats.as_dict() for k, stats in backend_stats.items()},
+                "response_cache": {"hits": cache_counts[0], "misses": cache_counts[1]} if cache_counts else None},
             "summary_generators": body["generators"],
         }
         write_json_atomic(self.run_dir / "summary.json", summary)
+        # Imported here: the report's modules (jinja2, charts with numpy) cost start-up time a run does not need.
+        from gage_eval.report.results_table import write_results_markdown
+        from gage_eval.report.standalone import write_report
+
         for report in task_reports:
             self._task_sinks(report["task_id"], summary)
         try:
@@ -405,6 +446,10 @@ class Runtime:
         except Exception as exc:  # noqa: BLE001 - as above: results.md is a view of summary.json
             log.warning("results.md not written: %s (regenerate with `gage report %s`)", exc, self.run_dir)
         return summary
+
+    def _worker_timings(self) -> dict[str, Any]:
+        pool = self.dist.pool if self.dist is not None else None
+        return {"workers_cpu_s": pool.workers_cpu_s} if pool is not None else {}
 
     def _task_sinks(self, task_id: str, summary: dict[str, Any]) -> None:
         task = next((t for t in self.cfg.tasks if t.task_id == task_id), None)

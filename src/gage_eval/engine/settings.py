@@ -44,6 +44,8 @@ class RunSettings(BaseModel):
     preflight: bool | None = None  # None: the config's execution.preflight, else on
     max_failure_rate: float | None = Field(default=None, ge=0, le=1)  # None: execution.max_failure_rate, else 0
     metrics_port: int | None = Field(default=None, ge=0, le=65535)  # Prometheus /metrics during the run
+    workers: int | None = Field(default=None, ge=1)  # distributed run: worker count (processes, or Ray actors)
+    ray_address: str | None = None  # distributed run on Ray: local | auto | ray://HOST:10001 | HOST:6379
     base_dir: Path | None = None  # directory of the config file, for relative dataset paths
     # backend id -> base URL of its `launch:` server, already started by the caller (gage sweep keeps one server
     # per checkpoint up across several runs): the run uses it instead of starting its own. Where the server runs

@@ -8,6 +8,11 @@ from typing import Any
 import orjson
 
 
+def encode_record(record: dict[str, Any]) -> bytes:
+    """One samples.jsonl line, newline included."""
+    return orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE)
+
+
 class SamplesWriter:
     """Unbuffered by default: a SIGKILL loses nothing that was reported done. The buffered mode trades
     that for throughput and flushes every `threshold` lines or 0.5 s."""
@@ -22,12 +27,19 @@ class SamplesWriter:
         self.written = 0
 
     def write(self, record: dict[str, Any]) -> None:
-        self._fh.write(orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS) + b"\n")
-        self.written += 1
+        self._append(encode_record(record), 1)
+
+    def write_lines(self, lines: list[bytes]) -> None:
+        """Records encoded by `encode_record` elsewhere (a distributed worker's batch), in one write."""
+        self._append(b"".join(lines), len(lines))
+
+    def _append(self, data: bytes, count: int) -> None:
+        self._fh.write(data)
+        self.written += count
         if not self._buffered:
             self._fh.flush()
             return
-        self._pending += 1
+        self._pending += count
         now = time.monotonic()
         if self._pending >= self._threshold or now - self._last_flush > 0.5:
             self.flush()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from gage_eval.metrics.base import Metric, MetricContext, MetricResult
 from gage_eval.metrics.choice_letters import extract_choice, letter_details, reading_context
 from gage_eval.registry import registry
@@ -60,6 +59,8 @@ class MultipleChoiceAccuracy(Metric):
         texts = option_texts(context)
         if len(texts) != len(lls):
             texts = [str(c) for c in context.model_output.get("continuations", [])] or texts
+        import numpy as np  # imported on first use: registry discovery at start-up must not pay for numpy
+
         arr = np.array(lls, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             # numpy division exactly as lm-eval: an empty option gives -inf (or nan), never a silent length of 1.

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
 
 from gage_eval.metrics.base import Metric, MetricContext, MetricResult
 from gage_eval.registry import registry
@@ -27,6 +26,8 @@ def estimate_pass_at_k(n: int, c: int, k: int) -> float:
         raise ValueError(f"pass@k needs 0 <= c <= n and 1 <= k <= n (got n={n}, c={c}, k={k})")
     if n - c < k:  # every draw of k contains a passing completion
         return 1.0
+    import numpy as np  # imported on first use, not at start-up
+
     return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
 
 

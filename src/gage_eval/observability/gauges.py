@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 
 class Gauge:
     """Bounded reservoir of periodic readings; cheap enough to sample every 100 ms for days."""
@@ -28,6 +26,8 @@ class Gauge:
     def summary(self) -> dict[str, Any]:
         if not self._values:
             return {"samples": 0}
+        import numpy as np  # at the end of a run, not at start-up (numpy costs ~0.1 s to import)
+
         arr = np.asarray(self._values)
         return {"samples": int(arr.size), "mean": float(arr.mean()), "p50": float(np.percentile(arr, 50)),
                 "p95": float(np.percentile(arr, 95)), "max": float(arr.max())}

@@ -78,13 +78,25 @@ def trim(obj: Any, limit: int = TRIM_CHARS) -> Any:
     if isinstance(obj, str):
         return obj if len(obj) <= limit else f"{obj[:limit]}… [{len(obj) - limit} more characters in samples.jsonl]"
     if isinstance(obj, dict):
-        return {k: trim(v, limit) for k, v in obj.items()}
+        out = obj  # copied only when something inside is cut: most records pass through untouched
+        for k, v in obj.items():
+            if isinstance(v, _NESTED):
+                cut = trim(v, limit)
+                if cut is not v:
+                    if out is obj:
+                        out = dict(obj)
+                    out[k] = cut
+        return out
     if isinstance(obj, list):
-        head = [trim(v, limit) for v in obj[:TRIM_ITEMS]]
+        head = obj[:TRIM_ITEMS] if len(obj) > TRIM_ITEMS else obj
+        cuts = [trim(v, limit) if isinstance(v, _NESTED) else v for v in head]
         if len(obj) > TRIM_ITEMS:
-            head.append(f"… [{len(obj) - TRIM_ITEMS} more items in samples.jsonl]")
-        return head
+            return cuts + [f"… [{len(obj) - TRIM_ITEMS} more items in samples.jsonl]"]
+        return obj if all(c is v for c, v in zip(cuts, obj)) else cuts
     return obj
+
+
+_NESTED = (str, dict, list)
 
 
 class _Tally:

@@ -207,13 +207,13 @@ class OpenAITestServer:
             answer = "media: " + " ".join(m["sha256"] for m in body["_media_seen"])
         if isinstance(answer, dict):
             return await self._tool_answer(request, body, answer, prompt)
+        if self.config.latency_ms and not body.get("stream"):  # streams are paced by ttft_ms / itl_ms
+            await asyncio.sleep(self.config.latency_ms / 1000)
         if (isinstance(answer, list) or self.config.verbatim) and not body.get("stream"):
             return self._count(self._verbatim(body, answer if isinstance(answer, list) else [answer], chat, prompt))
         tokens = self.shape_tokens(answer if isinstance(answer, str) else " ".join(answer), body)
         if body.get("stream"):
             return await self._stream(request, body, tokens, chat)
-        if self.config.latency_ms:
-            await asyncio.sleep(self.config.latency_ms / 1000)
         return self._count(await self._complete(request, body, tokens, chat, prompt))
 
     async def _tool_answer(self, request: web.Request, body: dict[str, Any], answer: tool_replies.ToolAnswer,

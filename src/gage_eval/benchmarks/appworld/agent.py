@@ -12,8 +12,6 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-import httpx
-
 from gage_eval.backends.base import GenerationRequest
 from gage_eval.backends.tool_calls import assistant_message
 from gage_eval.benchmarks.appworld.client import SERVE_FIX, AppWorldEnvironment
@@ -45,6 +43,8 @@ class AppWorldAgentAdapter(ModelRoleAdapter):
                               fix=SERVE_FIX)
         self.max_steps = int(spec.params.get("max_steps", 40))
         self.experiment = str(spec.params.get("experiment_name", "gage"))
+        import httpx  # imported when AppWorld is used, not at every start (registry discovery)
+
         self._http = httpx.AsyncClient(timeout=float(spec.params.get("timeout_s", 120)))
 
     async def aclose(self) -> None:

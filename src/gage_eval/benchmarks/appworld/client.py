@@ -6,11 +6,12 @@ AppWorld pins pydantic 1, so it cannot share gage's environment: it runs as its 
 """
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from gage_eval.errors import ConfigError
+
+if TYPE_CHECKING:
+    import httpx
 
 SERVE_FIX = ("start AppWorld's environment server in AppWorld's own environment: `appworld serve environment --port "
              "8000` (after `appworld download data`), and set the role's params.environment_url to it")
@@ -25,6 +26,8 @@ class AppWorldEnvironment:
         self.client, self.url, self.task_id = client, url.rstrip("/"), task_id
 
     async def call(self, method: str, **kwargs: Any) -> Any:
+        import httpx  # imported when AppWorld is used: registry discovery imports this module at every start
+
         try:
             response = await self.client.post(f"{self.url}/{method}", json={**kwargs, "task_id": self.task_id})
         except httpx.TransportError as exc:
