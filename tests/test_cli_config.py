@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from gage_eval.registry import DEFAULT_KINDS
 from gage_eval.cli import app as app_module
+from gage_eval.registry import DEFAULT_KINDS
 from tests.conftest import pipeline, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
