@@ -266,3 +266,16 @@ def test_run_piped_into_head_exits_with_the_runs_status(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert proc.stdout.startswith("run piped: completed")
     assert json.loads((tmp_path / "piped" / "summary.json").read_text())["run"]["status"] == "completed"
+
+
+def test_a_locked_run_folder_refuses_a_second_writer_and_frees_on_exit(tmp_path: Path) -> None:
+    from gage_eval.errors import GageError
+    from gage_eval.run_paths import exclusive_lock
+
+    busy = GageError("in use", fix="wait")
+    with exclusive_lock(tmp_path / ".lock", busy):
+        with pytest.raises(GageError, match="in use"):  # flock: a second open file description is refused
+            with exclusive_lock(tmp_path / ".lock", busy):
+                pass
+    with exclusive_lock(tmp_path / ".lock", busy):  # released when the first block ended
+        pass

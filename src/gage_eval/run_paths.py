@@ -7,13 +7,16 @@ reported with its path and the reason instead of a traceback from deep inside th
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from gage_eval.errors import ConfigError
+from gage_eval.errors import ConfigError, GageError
 
 # Control characters (C0, DEL, C1) and the path separators of POSIX and Windows.
 _BAD_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f/\\]")
@@ -85,3 +88,19 @@ def auto_run_id(root: Path, prefix: str, *, reserve: bool = True) -> str:
             continue
     raise ConfigError(f"no free run folder name for {base} under {root}", path="--run-id",
                       fix="give --run-id explicitly")
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path, busy: GageError) -> Iterator[None]:
+    """Hold an advisory lock on `path` for the block; raise `busy` at once when another process holds it (a run
+    directory or a sweep's output folder written by two processes would interleave their records)."""
+    fh = path.open("w")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise busy from None
+    try:
+        yield
+    finally:
+        fh.close()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import itertools
 import logging
 import time
@@ -57,7 +56,7 @@ from gage_eval.report.summary import (
 )
 from gage_eval.roles.base import RoleResources
 from gage_eval.roles.dock_roles import accepts_run_dir
-from gage_eval.run_paths import auto_run_id, check_run_id, ensure_writable_dir
+from gage_eval.run_paths import auto_run_id, check_run_id, ensure_writable_dir, exclusive_lock
 from gage_eval.serving.engine_hook import start_launched_servers
 from gage_eval.steps.chain import StepChain
 
@@ -93,20 +92,6 @@ def results_digest(cfg: PipelineConfig) -> str:
         if adapter.get("role_type") == "arena" and isinstance(adapter.get("params"), dict):
             adapter["params"].pop("visualizer", None)
     return canonical_digest(redact(data))
-
-
-@contextlib.contextmanager
-def _run_lock(run_dir: Path):
-    fh = (run_dir / ".lock").open("w")
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise GageError(f"run directory {run_dir} is in use by another gage process",
-                        fix="wait for it to finish, or choose another --run-id") from None
-    try:
-        yield
-    finally:
-        fh.close()
 
 
 def _check_same_config(run_dir: Path, digest: str, cfg: PipelineConfig) -> None:
@@ -188,7 +173,9 @@ class Runtime:
         ensure_writable_dir(self.run_dir)
         ensure_writable_dir(self.run_dir / "logs")
         digest = results_digest(self.cfg)
-        with _run_lock(self.run_dir):
+        with exclusive_lock(self.run_dir / ".lock", GageError(
+                f"run directory {self.run_dir} is in use by another gage process",
+                fix="wait for it to finish, or choose another --run-id")):
             _check_same_config(self.run_dir, digest, self.cfg)
             handler = logging.FileHandler(self.run_dir / "logs" / "run.log")
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -8,7 +8,6 @@ sample by sample; a finished one is not run again (plan.is_done).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import time
 from datetime import datetime, timezone
@@ -21,6 +20,7 @@ from gage_eval.engine.runtime import Runtime
 from gage_eval.engine.settings import RunSettings
 from gage_eval.errors import BackendError, ConfigError, GageError
 from gage_eval.report.summary import write_json_atomic
+from gage_eval.run_paths import exclusive_lock
 from gage_eval.serving.launch import LaunchConfig
 from gage_eval.serving.managed import ManagedServer, ServerError, tail
 from gage_eval.serving.ports import port_in_use
@@ -142,7 +142,9 @@ class Sweep:
     async def run(self) -> dict[str, Any]:
         self.root.mkdir(parents=True, exist_ok=True)
         t0 = time.monotonic()
-        with _sweep_lock(self.root):
+        with exclusive_lock(self.root / ".sweep.lock", ConfigError(
+                f"another gage sweep is writing to {self.root}", path="--output-dir",
+                fix="wait for it to finish, or choose another --output-dir")):
             self.state["started_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
             self.check()
             if self.opts.phase == "all" and any(b.judged for b in self.benches):
@@ -307,21 +309,6 @@ def _alive(pid: int) -> bool:
         state = Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1]
         return state != "Z"
     return True
-
-
-@contextlib.contextmanager
-def _sweep_lock(root: Path):
-    fh = (root / ".sweep.lock").open("w")
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        fh.close()
-        raise ConfigError(f"another gage sweep is writing to {root}", path="--output-dir",
-                          fix="wait for it to finish, or choose another --output-dir") from None
-    try:
-        yield
-    finally:
-        fh.close()
 
 
 def run_sweep(opts: SweepOptions, models: list[SweepModel], benches: list[SweepBenchmark],
