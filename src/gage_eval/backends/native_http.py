@@ -23,7 +23,7 @@ from gage_eval.backends.http_probe import (
     error_from_reply,
 )
 from gage_eval.backends.openai_http import HTTPClientSettings, parse_retry_after
-from gage_eval.backends.sse import sse_json, truncated_stream  # noqa: F401 - truncated_stream: re-exported
+from gage_eval.backends.sse import sse_json
 from gage_eval.errors import BackendError, BackendTimeout, MalformedReply, NonJSONReply
 
 

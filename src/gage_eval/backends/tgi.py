@@ -28,9 +28,9 @@ from gage_eval.backends.native_http import (
     cut_at_stop,
     prompt_text,
     stop_list,
-    truncated_stream,
 )
 from gage_eval.backends.openai_logprobs import PromptTokens, boundary, needs_request, score_after_context
+from gage_eval.backends.sse import truncated_stream
 from gage_eval.registry import registry
 
 _RENAMED = {"max_tokens": "max_new_tokens", "max_completion_tokens": "max_new_tokens",

@@ -33,7 +33,7 @@ from gage_eval.datasets.hooks import media_to_url
 from gage_eval.datasets.media_parts import _first_user, add_media_parts, normalize_media
 from gage_eval.errors import ConfigError, DatasetError
 from gage_eval.registry import registry
-from gage_eval.sample import Message, Sample
+from gage_eval.sample import Sample
 
 ROLE_ALIASES = {
     "user": "user", "human": "user", "prompter": "user", "usr": "user",

@@ -158,4 +158,4 @@ def raise_error(info: dict[str, Any], label: str) -> None:
     if info["type"] == "ConfigError":
         raise ConfigError(info["message"], file=info.get("file"), path=info.get("path"), fix=info.get("fix"))
     raise DistributedError(f"{label} failed: {info['type']}: {info['message']}",
-                           fix=info.get("fix") or f"see the worker's log under logs/ and fix the cause")
+                           fix=info.get("fix") or "see the worker's log under logs/ and fix the cause")

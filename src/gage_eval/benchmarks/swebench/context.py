@@ -102,8 +102,7 @@ class SWEBenchRepoContext:
             raise ConfigError(f"unknown prompt_style {prompt_style!r}", path="params.implementation_params.prompt_style",
                               fix="use " + ", ".join(PROMPT_STYLES))
         self.retrieval, self.max_tokens, self.style = retrieval, max_context_tokens, prompt_style
-        cache = Path(cache_dir) if cache_dir else (Path(run_dir) / "repos" if run_dir else Path.home() / ".cache" / "gage_eval" / "swebench")
-        self.repos = RepoCache(cache, Path(repo_mirror) if repo_mirror else None, repo_url_template)
+        self.repos = RepoCache.from_params(cache_dir, run_dir, repo_mirror, repo_url_template)
         self.count = TokenCounter(token_counter)
         self.workspace_dir = Path(workspace_dir) if workspace_dir else \
             (Path(run_dir) / "workspaces" if run_dir else None)

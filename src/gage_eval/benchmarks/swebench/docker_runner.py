@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from gage_eval.benchmarks.swebench.local_runner import open_judgement, verdict
+from gage_eval.benchmarks.swebench.local_runner import LogDir, open_judgement, verdict
 from gage_eval.errors import ConfigError
 from gage_eval.registry import registry
 

@@ -76,9 +76,7 @@ class SWEBenchLocalJudge:
                  repo_url_template: str | None = None, cache_dir: str | None = None, max_parallel: int = 2,
                  run_dir: Any = None) -> None:
         self.timeout_s, self.python, self.run_dir = timeout_s, python or sys.executable, run_dir
-        cache = Path(cache_dir) if cache_dir else (Path(run_dir) / "repos" if run_dir else
-                                                   Path.home() / ".cache" / "gage_eval" / "swebench")
-        self.repos = RepoCache(cache, Path(repo_mirror) if repo_mirror else None, repo_url_template)
+        self.repos = RepoCache.from_params(cache_dir, run_dir, repo_mirror, repo_url_template)
         self._slots = asyncio.Semaphore(max_parallel)  # test suites are CPU-heavy: fewer at once than samples
 
     async def ainvoke(self, payload: dict[str, Any]) -> dict[str, Any]:

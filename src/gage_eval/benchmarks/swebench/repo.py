@@ -38,6 +38,14 @@ class RepoCache:
         self.url_template = url_template
         self._locks: dict[str, asyncio.Lock] = {}
 
+    @classmethod
+    def from_params(cls, cache_dir: str | None, run_dir: object, mirror: str | None,
+                    url_template: str | None) -> RepoCache:
+        """The context provider's and the judges' cache: `cache_dir`, else the run's `repos/`, else the user cache."""
+        cache = Path(cache_dir) if cache_dir else (Path(str(run_dir)) / "repos" if run_dir else
+                                                   Path.home() / ".cache" / "gage_eval" / "swebench")
+        return cls(cache, Path(mirror) if mirror else None, url_template)
+
     def _source(self, repo: str) -> Path:
         owner, _, name = repo.partition("/")
         if self.mirror is not None:
